@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FlinkModule: the base every flinkops.fleet module is built on.
+
+Private to the collection (underscore module). It adds the shared connection options (documented in
+the ``flinkops.fleet.flink`` doc fragment), builds one FlinkClient from them and turns FlinkError into
+``fail_json`` with the URL, HTTP status and Flink's own message.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
+    FlinkClient,
+    FlinkError,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+)
+
+
+def flink_argument_spec():
+    """The connection options shared by every module (a new dict on each call)."""
+    return dict(
+        url=dict(type="str", aliases=["rest_url"], fallback=(env_fallback, ["FLINK_REST_URL"])),
+        token=dict(type="str", no_log=True, aliases=["api_token"], fallback=(env_fallback, ["FLINK_API_TOKEN"])),
+        username=dict(type="str", fallback=(env_fallback, ["FLINK_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["FLINK_PASSWORD"])),
+        headers=dict(type="dict"),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["FLINK_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["FLINK_CA_PATH"])),
+        client_cert=dict(type="path", fallback=(env_fallback, ["FLINK_CLIENT_CERT"])),
+        client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["FLINK_CLIENT_KEY"])),
+        request_timeout=dict(type="float", default=10.0, fallback=(env_fallback, ["FLINK_REQUEST_TIMEOUT"])),
+        retries=dict(type="int", default=3),
+    )
+
+
+CONNECTION_KEYS = ("url", "token", "username", "password", "headers", "validate_certs", "ca_path",
+                   "client_cert", "client_key", "request_timeout", "retries")
+
+
+def client_from_params(params, prefix=""):
+    """Build a FlinkClient from module params (``prefix`` selects e.g. ``target_url`` style options)."""
+    opts = dict((key, params.get(prefix + key)) for key in CONNECTION_KEYS)
+    return FlinkClient(
+        opts["url"], token=opts["token"], username=opts["username"], password=opts["password"],
+        headers=opts["headers"], validate_certs=opts["validate_certs"] if opts["validate_certs"] is not None else True,
+        ca_path=opts["ca_path"], client_cert=opts["client_cert"], client_key=opts["client_key"],
+        timeout=opts["request_timeout"] or 10.0, retries=3 if opts["retries"] is None else opts["retries"],
+    )
+
+
+class FlinkModule(AnsibleModule):
+    """AnsibleModule with the Flink connection options and one lazily built FlinkClient."""
+
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = flink_argument_spec()
+        spec.update(argument_spec or {})
+        kwargs.setdefault("supports_check_mode", True)
+        super(FlinkModule, self).__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        if not self.params.get("url"):
+            self.fail_json(msg="missing the Flink REST URL: set the url option or the FLINK_REST_URL environment variable")
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = client_from_params(self.params)
+            except FlinkError as exc:
+                self.fail_flink(exc)
+        return self._client
+
+    def fail_flink(self, exc, **result):
+        """fail_json from a FlinkError: msg names URL, status and Flink's message."""
+        fields = exc.to_result()
+        fields.update(result)
+        self.fail_json(msg=str(exc), **fields)
+
+    def run(self, action):
+        """Run ``action(self)`` (returns a result dict) and exit; FlinkError becomes a clean failure."""
+        try:
+            result = action(self)
+        except FlinkError as exc:
+            self.fail_flink(exc)
+        self.exit_json(**result)

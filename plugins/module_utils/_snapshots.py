@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic about jobs, checkpoints and savepoints: shaping REST answers, choosing and validating snapshots.
+
+No I/O here: functions take decoded REST bodies (or storage listings) and return plain dicts, so they are
+unit-tested without a cluster. Private to the collection (underscore module).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+RETAIN = "RETAIN_ON_CANCELLATION"
+DELETE = "DELETE_ON_CANCELLATION"
+NOT_EXTERNALIZED = "NO_EXTERNALIZED_CHECKPOINTS"
+
+
+def iso_time(millis):
+    """Epoch milliseconds -> ISO 8601 UTC text (None for missing / non-positive values)."""
+    if not millis or millis <= 0:
+        return None
+    stamp = datetime.datetime.fromtimestamp(millis / 1000.0, tz=datetime.timezone.utc)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def job_summary(job):
+    """A job from ``/jobs/overview`` (or ``/jobs/:id``) in the collection's shape."""
+    start = job.get("start-time")
+    end = job.get("end-time")
+    return dict(
+        job_id=job.get("jid"),
+        name=job.get("name"),
+        state=job.get("state"),
+        start_time=iso_time(start),
+        start_time_ms=start if start and start > 0 else None,
+        end_time=iso_time(end),
+        end_time_ms=end if end and end > 0 else None,
+        duration_ms=job.get("duration"),
+        tasks=job.get("tasks"),
+    )
+
+
+def retention_of(config):
+    """Externalized-checkpoint retention from a ``/jobs/:id/checkpoints/config`` body."""
+    ext = (config or {}).get("externalization") or {}
+    if not ext.get("enabled"):
+        return NOT_EXTERNALIZED
+    return DELETE if ext.get("delete_on_cancellation") else RETAIN
+
+
+def checkpointing_summary(config):
+    """Checkpoint settings of a job; ``config`` None means checkpointing is off."""
+    if not config:
+        return dict(enabled=False, interval_ms=None, mode=None, retention=None, timeout_ms=None,
+                    max_concurrent=None, min_pause_ms=None, state_backend=None, checkpoint_storage=None,
+                    unaligned=None)
+    interval = config.get("interval")
+    # Flink reports Long.MAX_VALUE as the interval of a job whose periodic checkpoints are disabled.
+    enabled = interval is not None and 0 < interval < 2 ** 62
+    return dict(
+        enabled=enabled,
+        interval_ms=interval if enabled else None,
+        mode=(config.get("mode") or "").upper() or None,
+        retention=retention_of(config),
+        timeout_ms=config.get("timeout"),
+        max_concurrent=config.get("max_concurrent"),
+        min_pause_ms=config.get("min_pause"),
+        state_backend=config.get("state_backend"),
+        checkpoint_storage=config.get("checkpoint_storage"),
+        unaligned=config.get("unaligned_checkpoints"),
+    )
+
+
+def snapshot_from_rest(entry, job=None, source="rest", now_ms=None):
+    """A completed checkpoint/savepoint entry of ``/jobs/:id/checkpoints`` in the collection's shape."""
+    if not entry:
+        return None
+    completed = entry.get("latest_ack_timestamp") or entry.get("trigger_timestamp")
+    is_savepoint = bool(entry.get("is_savepoint")) or "SAVEPOINT" in str(entry.get("checkpoint_type") or "")
+    job = job or {}
+    result = dict(
+        id=entry.get("id"),
+        external_path=entry.get("external_path"),
+        kind="savepoint" if is_savepoint else "checkpoint",
+        checkpoint_type=entry.get("checkpoint_type"),
+        savepoint_format=entry.get("savepointFormat"),
+        completed_at=iso_time(completed),
+        completed_at_ms=completed,
+        age_seconds=None,
+        state_size=entry.get("state_size"),
+        checkpointed_size=entry.get("checkpointed_size"),
+        discarded=bool(entry.get("discarded")),
+        job_id=job.get("jid") or job.get("job_id"),
+        job_name=job.get("name"),
+        job_state=job.get("state"),
+        source=source,
+    )
+    if now_ms and completed:
+        result["age_seconds"] = round(max(0.0, (now_ms - completed) / 1000.0), 3)
+    return result
+
+
+def restored_from_rest(checkpoints):
+    """``latest.restored`` of a ``/jobs/:id/checkpoints`` body: what the job was restored from (or None)."""
+    restored = ((checkpoints or {}).get("latest") or {}).get("restored")
+    if not restored:
+        return None
+    return dict(
+        id=restored.get("id"),
+        external_path=restored.get("external_path"),
+        kind="savepoint" if restored.get("is_savepoint") else "checkpoint",
+        restored_at=iso_time(restored.get("restore_timestamp")),
+        restored_at_ms=restored.get("restore_timestamp"),
+    )
+
+
+def latest_completed(checkpoints, include_savepoints=False):
+    """The newest restorable snapshot entry in a ``/jobs/:id/checkpoints`` body (raw entry, or None).
+
+    Considers ``latest.completed`` and the history; with ``include_savepoints`` also savepoints.
+    Discarded entries and entries without an external path are never returned.
+    """
+    body = checkpoints or {}
+    latest = body.get("latest") or {}
+    candidates = [latest.get("completed")]
+    if include_savepoints:
+        candidates.append(latest.get("savepoint"))
+    candidates.extend(body.get("history") or [])
+    usable = [c for c in candidates if restorable_entry(c, include_savepoints)]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (c.get("latest_ack_timestamp") or 0, c.get("id") or 0))
+
+
+def restorable_entry(entry, include_savepoints=True):
+    if not entry or entry.get("discarded"):
+        return False
+    status = entry.get("status")
+    if status is not None and status != "COMPLETED":
+        return False
+    if not entry.get("external_path"):
+        return False
+    if not include_savepoints and (entry.get("is_savepoint") or "SAVEPOINT" in str(entry.get("checkpoint_type") or "")):
+        return False
+    return True
+
+
+def storage_dir_from_path(external_path, job_id):
+    """The checkpoint base dir from a checkpoint path ``<dir>/<job_id>/chk-N`` (None if not that shape)."""
+    if not external_path or not job_id:
+        return None
+    match = re.match(r"^(.*)/%s/chk-\d+/?$" % re.escape(job_id), external_path)
+    return match.group(1) if match else None
+
+
+def is_job_id(value):
+    """Whether ``value`` looks like a Flink job id (32 hex characters)."""
+    return bool(value) and re.match(r"^[0-9a-fA-F]{32}$", str(value)) is not None
