@@ -20,7 +20,7 @@ options:
     aliases: [rest_url]
   token:
     description:
-      - Bearer token sent as C(Authorization: Bearer <token>), for REST endpoints behind an authenticating proxy.
+      - 'Bearer token sent as C(Authorization: Bearer <token>), for REST endpoints behind an authenticating proxy.'
       - If not set, the value of the E(FLINK_API_TOKEN) environment variable is used.
       - Mutually exclusive in practice with O(username); the token wins when both are set.
     type: str
@@ -63,7 +63,7 @@ options:
   request_timeout:
     description:
       - Seconds to wait for one HTTP request (connect and read).
-      - This is not the time an operation may take; modules that wait have their own O(timeout).
+      - This is not the time an operation may take; modules that wait have their own C(timeout) option.
       - If not set, the value of the E(FLINK_REQUEST_TIMEOUT) environment variable is used.
     type: float
     default: 10

@@ -283,7 +283,10 @@ class FlinkClient:
         delay = self.retry_backoff
         for attempt in range(1, attempts + 1):
             try:
-                response = self.session.request(method, url, json=body, params=params, files=files, timeout=self.timeout)
+                # verify= passed explicitly: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify,
+                # which would silently ignore validate_certs=false and ca_path.
+                response = self.session.request(method, url, json=body, params=params, files=files, timeout=self.timeout,
+                                                verify=self.session.verify)
             except requests.exceptions.SSLError as exc:
                 # A TLS failure does not heal by retrying.
                 raise FlinkConnectionError("TLS error talking to Flink: %s" % exc, method=method, url=url)
@@ -545,5 +548,7 @@ def _status_text(status):
 
 
 def _is_unknown_route(message):
-    """Flink's router answers 404 'Not found: /v1/...' for a route it does not have."""
-    return bool(message) and ("Not found" in message or "Unable to find handler" in message) and "/v1/" in message
+    """Whether a 404 means the route itself does not exist (rather than an unknown job or trigger)."""
+    # POST to an unknown route: "Not found: /v1/..."; GET: the static file handler's "Unable to load requested file /v1/...".
+    markers = ("Not found: /", "Unable to load requested file /", "Unable to find handler")
+    return bool(message) and any(marker in message for marker in markers)

@@ -64,13 +64,14 @@ class FlinkModule(AnsibleModule):
         super(FlinkModule, self).__init__(argument_spec=spec, **kwargs)
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        if not self.params.get("url"):
-            self.fail_json(msg="missing the Flink REST URL: set the url option or the FLINK_REST_URL environment variable")
         self._client = None
 
     @property
     def client(self):
+        """The FlinkClient for ``url`` (built on first use; a module that needs no REST never asks for it)."""
         if self._client is None:
+            if not self.params.get("url"):
+                self.fail_json(msg="missing the Flink REST URL: set the url option or the FLINK_REST_URL environment variable")
             try:
                 self._client = client_from_params(self.params)
             except FlinkError as exc:
@@ -90,3 +91,35 @@ class FlinkModule(AnsibleModule):
         except FlinkError as exc:
             self.fail_flink(exc)
         self.exit_json(**result)
+
+
+def job_argument_spec():
+    """Options that select one job: by id, or by name (names survive restarts, ids do not)."""
+    return dict(
+        job_id=dict(type="str"),
+        job_name=dict(type="str", aliases=["name"]),
+    )
+
+
+def aws_storage_argument_spec():
+    """AWS options to read ``s3://`` checkpoint/savepoint storage, documented in flinkops.fleet.aws_storage."""
+    return dict(
+        aws_region=dict(type="str", aliases=["region"], fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
+        aws_profile=dict(type="str", aliases=["profile"], fallback=(env_fallback, ["AWS_PROFILE"])),
+        aws_endpoint_url=dict(type="str", aliases=["endpoint_url"], fallback=(env_fallback, ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"])),
+        aws_access_key=dict(type="str", no_log=True, aliases=["access_key"]),
+        aws_secret_key=dict(type="str", no_log=True, aliases=["secret_key"]),
+        aws_session_token=dict(type="str", no_log=True, aliases=["session_token"]),
+    )
+
+
+def aws_options(params):
+    """The storage AWS options as the dict _storage.open_storage takes."""
+    return dict(region=params.get("aws_region"), profile=params.get("aws_profile"),
+                endpoint_url=params.get("aws_endpoint_url"), access_key=params.get("aws_access_key"),
+                secret_key=params.get("aws_secret_key"), session_token=params.get("aws_session_token"))
+
+
+def select_job(module):
+    """The job chosen by ``job_id`` / ``job_name`` (a /jobs/overview entry); fails cleanly when ambiguous."""
+    return module.client.resolve_job(job_id=module.params.get("job_id"), name=module.params.get("job_name"))

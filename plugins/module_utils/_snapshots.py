@@ -160,3 +160,93 @@ def storage_dir_from_path(external_path, job_id):
 def is_job_id(value):
     """Whether ``value`` looks like a Flink job id (32 hex characters)."""
     return bool(value) and re.match(r"^[0-9a-fA-F]{32}$", str(value)) is not None
+
+
+def snapshot_from_storage(entry, kind, job=None, now_ms=None):
+    """A storage listing entry (see _storage.scan_*) in the collection's snapshot shape."""
+    job = job or {}
+    completed = int(entry["metadata_time"] * 1000) if entry.get("metadata_time") else None
+    result = dict(
+        id=entry.get("id"),
+        external_path=entry["path"],
+        kind=kind,
+        checkpoint_type=None,
+        savepoint_format=None,
+        completed_at=iso_time(completed),
+        completed_at_ms=completed,
+        age_seconds=None,
+        state_size=None,
+        checkpointed_size=None,
+        discarded=False,
+        job_id=job.get("jid") or job.get("job_id"),
+        job_name=job.get("name"),
+        job_state=job.get("state"),
+        source="storage",
+    )
+    if now_ms and completed:
+        result["age_seconds"] = round(max(0.0, (now_ms - completed) / 1000.0), 3)
+    return result
+
+
+def rest_snapshots(checkpoints, job=None, include_savepoints=False, now_ms=None, source="rest"):
+    """Every restorable snapshot a ``/jobs/:id/checkpoints`` body names, shaped, without duplicates."""
+    body = checkpoints or {}
+    latest = body.get("latest") or {}
+    entries = [latest.get("completed")] + ([latest.get("savepoint")] if include_savepoints else [])
+    entries.extend(body.get("history") or [])
+    found = {}
+    for entry in entries:
+        if restorable_entry(entry, include_savepoints):
+            found.setdefault(normalize_path(entry["external_path"]), snapshot_from_rest(entry, job, source=source, now_ms=now_ms))
+    return list(found.values())
+
+
+def normalize_path(path):
+    """Compare snapshot paths across spellings (``file:/x``, ``file:///x``, ``/x``, trailing slashes)."""
+    if not path:
+        return path
+    text = path.rstrip("/")
+    if text.startswith("file:"):
+        text = "/" + text[len("file:"):].lstrip("/")
+    return text
+
+
+def merge_candidates(*groups):
+    """Newest first, one entry per path; REST entries (with sizes) win over storage ones for the same path."""
+    merged = {}
+    for group in groups:
+        for snap in group or []:
+            key = normalize_path(snap["external_path"])
+            current = merged.get(key)
+            if current is None or (current["source"] == "storage" and snap["source"] != "storage"):
+                if current is not None and snap.get("completed_at_ms") is None:
+                    snap = dict(snap, completed_at_ms=current["completed_at_ms"], completed_at=current["completed_at"])
+                merged[key] = snap
+    return sorted(merged.values(), key=_newest_key, reverse=True)
+
+
+def _newest_key(snap):
+    # Checkpoints of one job are ordered by id; across kinds, completion time decides.
+    return (snap.get("completed_at_ms") or 0, snap.get("id") or 0)
+
+
+def too_old(snapshot, max_age):
+    """Whether a snapshot is older than ``max_age`` seconds (None: no limit)."""
+    if max_age is None or snapshot is None or snapshot.get("age_seconds") is None:
+        return False
+    return snapshot["age_seconds"] > max_age
+
+
+def completed_count(checkpoints):
+    """How many checkpoints the job has completed (from the counts of a ``/jobs/:id/checkpoints`` body)."""
+    return ((checkpoints or {}).get("counts") or {}).get("completed") or 0
+
+
+def completed_entry(checkpoints, checkpoint_id):
+    """The COMPLETED, not discarded entry with ``checkpoint_id`` in a ``/jobs/:id/checkpoints`` body, or None."""
+    body = checkpoints or {}
+    latest = body.get("latest") or {}
+    for entry in [latest.get("completed"), latest.get("savepoint")] + list(body.get("history") or []):
+        if entry and entry.get("id") == checkpoint_id and restorable_entry(entry):
+            return entry
+    return None

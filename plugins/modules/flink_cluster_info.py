@@ -16,7 +16,7 @@ description:
     job counts by state, the checkpoint and savepoint directories and the REST cache timeouts.
   - Read-only; it never changes the cluster.
 author:
-  - flinkops.fleet developers
+  - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
   - flinkops.fleet.flink
   - ansible.builtin.action_common_attributes
@@ -25,6 +25,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options: {}
 seealso:
   - module: flinkops.fleet.flink_job_info
@@ -106,6 +108,15 @@ rest_cache_seconds:
   returned: always
   type: dict
   sample: {execution_graph: 3.0, checkpoint_stats: 3.0}
+  contains:
+    execution_graph:
+      description: Seconds C(/jobs/<id>) may lag behind (C(web.refresh-interval)).
+      returned: always
+      type: float
+    checkpoint_stats:
+      description: Seconds C(/jobs/<id>/checkpoints) may lag behind (C(rest.cache.checkpoint-statistics.timeout)).
+      returned: always
+      type: float
 features:
   description: Features the web frontend reports (from C(/config)).
   returned: always

@@ -19,7 +19,7 @@ description:
   - The latest checkpoint is read from C(/jobs/<id>/checkpoints), which Flink caches (3 s by default), so for a running
     job it may be one checkpoint behind. Use M(flinkops.fleet.flink_latest_checkpoint) for an answer that is final.
 author:
-  - flinkops.fleet developers
+  - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
   - flinkops.fleet.flink
   - ansible.builtin.action_common_attributes
@@ -28,6 +28,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   job_id:
     description:

@@ -1,0 +1,449 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Operations on jobs shared by the modules: pre-flight checks, suspension (native or fence), the final
+pin, checkpoint and savepoint triggers.
+
+Private to the collection (underscore module). The modules are thin wrappers over these functions, so the
+same code pins a job whether it is called from flink_checkpointing, flink_job or flink_handover.
+
+Finality
+--------
+A pin is final when no checkpoint of the job can complete after it: the job is terminal (its checkpoint
+coordinator is gone) or its checkpointing was suspended natively. Even then, ``/jobs/:id/checkpoints``
+is served from a cache (``rest.cache.checkpoint-statistics.timeout``), so a read right after the event can
+be one checkpoint behind. :func:`final_checkpoint` therefore only trusts a REST answer that is either
+confirmed by a storage listing (``_metadata`` is written before a checkpoint completes, so the newest
+``chk-N/_metadata`` bounds every completed checkpoint) or read after the cache has expired since the event.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
+    ACTIVE_STATES,
+    FlinkError,
+    FlinkUnsupported,
+    LOCALLY_TERMINAL_STATES,
+    TERMINAL_STATES,
+    new_trigger_id,
+    poll,
+)
+from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
+from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
+
+CACHE_MARGIN = 0.1  # seconds added to a cache timeout before a read counts as fresh
+NATIVE_ROUTE = "/jobs/%s/checkpointing"
+NATIVE_STATUS_ROUTE = "/jobs/%s/checkpointing-suspension/%s"
+
+
+class JobError(FlinkError):
+    """A job cannot be acted on safely (a pre-flight refusal); nothing was changed."""
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+# --------------------------------------------------------------------------- settings
+def checkpoint_settings(client, job_id):
+    """``/jobs/:id/checkpoints/config`` shaped by checkpointing_summary (enabled=False when off)."""
+    try:
+        config = client.checkpoint_config(job_id)
+    except FlinkError as exc:
+        if exc.status == 404:
+            config = None
+        else:
+            raise
+    return snapshots.checkpointing_summary(config)
+
+
+def preflight(client, job, require_retention=True, allow_no_checkpoint=False, store=None, base=None):
+    """Refuse a job that could not be restored after it is stopped; return its checkpoint settings.
+
+    Raises JobError (nothing changed) when checkpointing is off, checkpoints are deleted on
+    cancellation (``require_retention``), or no checkpoint has completed (unless ``allow_no_checkpoint``).
+    With a readable ``store`` the completed checkpoints are counted there, so the REST checkpoint
+    statistics cache is not warmed right before the job is stopped (see final_checkpoint).
+    """
+    job_id, name = job["jid"], job.get("name")
+    label = "%s (%s)" % (name, job_id)
+    settings = checkpoint_settings(client, job_id)
+    config_url = client.url_for("/jobs/%s/checkpoints/config" % job_id)
+    if not settings["enabled"]:
+        raise JobError("refusing to stop job %s: checkpointing is off, so it could only restart from scratch" % label,
+                       job=job_id, url=config_url, method="GET")
+    if require_retention and settings["retention"] != snapshots.RETAIN:
+        raise JobError("refusing to fence job %s: its checkpoints are %s, so cancelling it would leave no checkpoint "
+                       "to restore from (set execution.checkpointing.externalized-checkpoint-retention: "
+                       "RETAIN_ON_CANCELLATION, or stop it with a savepoint)" % (label, settings["retention"]),
+                       job=job_id, url=config_url, method="GET")
+    has_checkpoint = store is not None and newest_complete(storage_mod.scan_checkpoints(store, base, job_id)) is not None
+    if not has_checkpoint:
+        # A cached statistics view of a fast-checkpointing job can show every entry as discarded (subsumed
+        # since), so "has completed a checkpoint" is read from the counts.
+        has_checkpoint = snapshots.completed_count(client.checkpoints(job_id)) > 0
+    if not has_checkpoint and not allow_no_checkpoint:
+        raise JobError("refusing to stop job %s: it has no completed checkpoint yet (set allow_no_checkpoint to "
+                       "accept a restart from empty state)" % label,
+                       job=job_id, url=client.url_for("/jobs/%s/checkpoints" % job_id), method="GET")
+    return settings
+
+
+# --------------------------------------------------------------------------- storage
+def storage_for(checkpoint_dir, aws=None, latest_path=None, job_id=None, client=None):
+    """The (storage, base uri) used to confirm checkpoints, or (None, None).
+
+    An explicit ``checkpoint_dir`` must be readable (StorageError otherwise). Without it, a local
+    ``file:`` directory is used when this machine can read it: the one a REST checkpoint path names, else
+    the cluster's ``execution.checkpointing.dir`` (when the job has checkpoints there).
+    """
+    if checkpoint_dir:
+        store = storage_mod.open_storage(checkpoint_dir, aws=aws)
+        store.check_readable()
+        return store, checkpoint_dir
+    bases = [snapshots.storage_dir_from_path(latest_path, job_id)]
+    if client is not None:
+        bases.append(client.checkpoint_storage_dir())
+    for base in bases:
+        if not base or storage_mod.split_uri(base)[0] != "file":
+            continue
+        store = storage_mod.open_storage(base)
+        try:
+            store.check_readable()
+        except storage_mod.StorageError:
+            continue
+        if latest_path or storage_mod.scan_checkpoints(store, base, job_id):
+            return store, base
+    return None, None
+
+
+def newest_complete(listing):
+    for entry in listing:
+        if entry["complete"]:
+            return entry
+    return None
+
+
+# --------------------------------------------------------------------------- finality
+def final_checkpoint(client, job_id, event_at, store=None, base=None, include_savepoints=False, timeout=60.0):
+    """The last completed checkpoint of a job whose checkpointing ended at ``event_at`` (monotonic clock).
+
+    Returns ``(entry, reason)``; entry is the raw REST entry (None when the job never completed one).
+    Fast path: the REST answer agrees with the newest ``chk-N/_metadata`` in storage. Otherwise the
+    REST checkpoint-statistics cache is waited out from ``event_at`` and read again.
+    """
+    stats = client.checkpoints(job_id)
+    entry = snapshots.latest_completed(stats, include_savepoints)
+    if store is not None:
+        newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
+        if newest is None and entry is None:
+            return None, "no chk-N/_metadata in storage: the job never completed a checkpoint"
+        if newest is not None:
+            # Even a stale view proves completion (it is final); storage proves nothing newer exists.
+            known = snapshots.completed_entry(stats, newest["id"])
+            if known is not None and not (include_savepoints and entry and entry.get("is_savepoint") and
+                                          (entry.get("latest_ack_timestamp") or 0) > (known.get("latest_ack_timestamp") or 0)):
+                return known, "chk-%s is the newest _metadata in storage and REST reports it completed" % newest["id"]
+    ttl = client.cache_timeouts()["checkpoint_stats"]
+    wait = event_at + ttl + CACHE_MARGIN - time.monotonic()
+    if wait > timeout:
+        raise FlinkError("the REST checkpoint cache (%.1fs) is longer than the time left (%.1fs)" % (ttl, timeout), job=job_id)
+    if wait > 0:
+        time.sleep(wait)
+    stats = client.checkpoints(job_id)
+    entry = snapshots.latest_completed(stats, include_savepoints)
+    return entry, "read %.2fs after checkpointing ended (REST cache %.2fs)" % (ttl + CACHE_MARGIN, ttl)
+
+
+def terminal_event_time(client, job_id):
+    """Monotonic time by which a job that is already terminal had ended (conservative).
+
+    Uses the server's own clock (``now`` and ``end-time`` of ``/jobs/:id``) so clock skew does not matter;
+    when the cached job view does not show the end yet, the job ended less than a cache period ago.
+    """
+    detail = client.job(job_id)
+    end, server_now = detail.get("end-time") or -1, detail.get("now") or 0
+    if end > 0 and server_now >= end and detail.get("state") in LOCALLY_TERMINAL_STATES:
+        return time.monotonic() - (server_now - end) / 1000.0
+    return time.monotonic()
+
+
+# --------------------------------------------------------------------------- in-flight checkpoints
+def wait_in_flight(client, job_id, timeout, store=None, base=None):
+    """Wait until the checkpoints in flight now have completed or failed (``scheduled`` mode).
+
+    With a readable store, in-flight checkpoints are the ``chk-N`` directories without ``_metadata`` newer
+    than the newest complete one, settled when ``_metadata`` appears or the directory goes; REST is asked
+    only about ones that linger past the REST cache period (abandoned directories). Without a store,
+    ``IN_PROGRESS`` entries of the REST statistics are waited for. Returns the ids waited for.
+    """
+    ttl = client.cache_timeouts()["checkpoint_stats"]
+    started = time.monotonic()
+
+    def open_in_storage():
+        listing = storage_mod.scan_checkpoints(store, base, job_id)
+        done = newest_complete(listing)
+        floor = done["id"] if done else 0
+        return set(c["id"] for c in listing if not c["complete"] and c["id"] > floor)
+
+    def open_in_rest():
+        stats = client.checkpoints(job_id)
+        return set(h.get("id") for h in stats.get("history") or [] if h.get("status") == "IN_PROGRESS")
+
+    def in_flight():
+        if store is None:
+            return open_in_rest()
+        ids = open_in_storage()
+        if ids and time.monotonic() - started > ttl + CACHE_MARGIN:
+            ids &= open_in_rest()
+        return ids
+
+    first = in_flight()
+    if not first:
+        return []
+    pending = set(first)
+
+    def check():
+        pending.intersection_update(in_flight())
+        return (not pending), sorted(first)
+
+    return poll(check, timeout, "in-flight checkpoints %s of job %s to finish" % (sorted(first), job_id),
+                interval=0.02, max_interval=0.2, job=job_id)
+
+
+# --------------------------------------------------------------------------- suspension
+def native_available(client, job_id):
+    """Whether the cluster has the native suspension API (probed without changing anything)."""
+    try:
+        client.get(NATIVE_STATUS_ROUTE % (job_id, new_trigger_id()))
+    except FlinkUnsupported:
+        return False
+    except FlinkError as exc:
+        # The route exists but does not know this trigger id (or refuses a GET): the API is there.
+        return exc.status in (400, 404, 405, 409)
+    return True
+
+
+def native_request(client, job_id, action, timeout):
+    """POST a native suspend/resume and wait for it. Raises FlinkUnsupported when the cluster lacks the API."""
+    answer = client.post(NATIVE_ROUTE % job_id, body={"action": action})
+    request_id = answer.get("request-id")
+    if not request_id:
+        raise FlinkError("native checkpointing %s was accepted without a request-id" % action, job=job_id,
+                         method="POST", url=client.url_for(NATIVE_ROUTE % job_id))
+    operation = client.wait_operation(NATIVE_STATUS_ROUTE % (job_id, request_id), timeout,
+                                      "native checkpointing %s of job %s" % (action, job_id))
+    return request_id, operation
+
+
+def fence(client, job_id, timeout):
+    """Cancel the job (ending its checkpoint coordinator) and wait until it is terminal.
+
+    Returns (terminal state, monotonic time it was seen, seconds the cancel took).
+    """
+    started = time.monotonic()
+    client.cancel(job_id)
+    state, seen_at = client.wait_job_state(job_id, TERMINAL_STATES, timeout)
+    return state, seen_at, seen_at - started
+
+
+def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_no_checkpoint=False,
+            checkpoint_dir=None, aws=None, check_mode=False):
+    """Suspend checkpointing of ``job`` (a /jobs/overview entry) and pin its final checkpoint.
+
+    Returns a result dict: changed, method, job_state, pinned_checkpoint (shaped snapshot, final),
+    pin_reason, timings. Already fenced (terminal) jobs give changed=False and the same pin.
+    """
+    job_id = job["jid"]
+    started = time.monotonic()
+    deadline = started + timeout
+
+    def left():
+        return max(0.1, deadline - time.monotonic())
+
+    state = client.job_status(job_id)
+    job = dict(job, state=state)
+    if state in LOCALLY_TERMINAL_STATES:
+        return _already_fenced(client, job, checkpoint_dir, aws, allow_no_checkpoint, left())
+    if state not in ACTIVE_STATES:
+        raise JobError("job %s is in state %s and cannot be suspended" % (job_id, state), job=job_id)
+
+    use_native = method == "native" or (method == "auto" and native_available(client, job_id))
+    store, base = storage_for(checkpoint_dir, aws, None, job_id, client=client)
+    settings = preflight(client, job, require_retention=not use_native, allow_no_checkpoint=allow_no_checkpoint,
+                         store=store, base=base)
+    if check_mode:
+        latest = snapshots.latest_completed(client.checkpoints(job_id))
+        return dict(changed=True, method="native" if use_native else "fence", job_state=state,
+                    pinned_checkpoint=snapshots.snapshot_from_rest(latest, job, source="rest", now_ms=now_ms()),
+                    pin_is_final=False, pin_reason="check mode: the checkpoint most likely to be pinned",
+                    settings=settings, timings={})
+
+    timings = {}
+    waited = []
+    if mode == "scheduled":
+        waited = wait_in_flight(client, job_id, left(), store, base)
+        timings["in_flight_wait"] = round(time.monotonic() - started, 3)
+    fence_started = time.monotonic()
+    if use_native:
+        try:
+            request_id, operation = native_request(client, job_id, "suspend", left())
+        except FlinkUnsupported:
+            if method == "native":
+                raise FlinkError("method=native, but the cluster has no native checkpoint suspension API "
+                                 "(POST %s answered 404); use method=auto or fence" % (NATIVE_ROUTE % job_id), job=job_id)
+            use_native = False
+        else:
+            event_at = time.monotonic()
+            job_state = client.job_status(job_id)
+            timings["suspend"] = round(event_at - fence_started, 3)
+    if not use_native:
+        if settings["retention"] != snapshots.RETAIN:
+            preflight(client, job, require_retention=True, allow_no_checkpoint=allow_no_checkpoint, store=store, base=base)
+        job_state, event_at, cancel_took = fence(client, job_id, left())
+        request_id, operation = None, None
+        timings["cancel"] = round(cancel_took, 3)
+    entry, reason = final_checkpoint(client, job_id, event_at, store, base, timeout=left())
+    timings["pin"] = round(time.monotonic() - fence_started, 3)
+    timings["total"] = round(time.monotonic() - started, 3)
+    pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state)
+    changed = _native_changed(operation, "suspend") if use_native else True
+    return dict(changed=changed, method="native" if use_native else "fence", job_state=job_state,
+                pinned_checkpoint=pin, pin_is_final=True, pin_reason=reason, request_id=request_id,
+                in_flight_waited=waited, settings=settings, timings=timings)
+
+
+def _already_fenced(client, job, checkpoint_dir, aws, allow_no_checkpoint, timeout):
+    job_id = job["jid"]
+    store, base = storage_for(checkpoint_dir, aws, None, job_id, client=client)
+    entry, reason = final_checkpoint(client, job_id, terminal_event_time(client, job_id), store, base, timeout=timeout)
+    pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job["state"])
+    return dict(changed=False, method="fence", job_state=job["state"], pinned_checkpoint=pin, pin_is_final=True,
+                pin_reason="job already %s; %s" % (job["state"], reason), settings=checkpoint_settings(client, job_id),
+                timings={})
+
+
+def _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state):
+    job = dict(job, state=job_state)
+    pin = snapshots.snapshot_from_rest(entry, job, source="rest", now_ms=now_ms())
+    if pin is None:
+        if allow_no_checkpoint:
+            return None
+        raise JobError("job %s (%s) has no completed checkpoint to pin" % (job.get("name"), job["jid"]), job=job["jid"])
+    pin["is_final"] = True
+    if store is not None and pin["kind"] == "checkpoint":
+        if store.metadata_time(pin["external_path"]) is None:
+            raise JobError("pinned checkpoint %s of job %s has no _metadata in storage: it cannot be restored" % (
+                pin["external_path"], job["jid"]), job=job["jid"])
+        pin["validated"] = True
+    else:
+        pin["validated"] = False
+    return pin
+
+
+def resume(client, job, method="auto", timeout=60.0, check_mode=False):
+    """Resume checkpointing. A terminal (fenced) job cannot be resumed in place."""
+    job_id = job["jid"]
+    state = client.job_status(job_id)
+    if state in LOCALLY_TERMINAL_STATES:
+        raise JobError("job %s (%s) is %s: a fenced job cannot resume checkpointing in place; restart it from its "
+                       "pinned checkpoint with flinkops.fleet.flink_job (restore_from)" % (job.get("name"), job_id, state),
+                       job=job_id)
+    use_native = method == "native" or (method == "auto" and native_available(client, job_id))
+    if not use_native:
+        if method == "native":
+            raise FlinkError("method=native, but the cluster has no native checkpoint suspension API", job=job_id)
+        return dict(changed=False, method="fence", job_state=state,
+                    msg="job is %s and its checkpointing was never suspended natively: nothing to resume" % state)
+    if check_mode:
+        return dict(changed=True, method="native", job_state=state)
+    request_id, operation = native_request(client, job_id, "resume", timeout)
+    return dict(changed=_native_changed(operation, "resume"), method="native", job_state=client.job_status(job_id),
+                request_id=request_id)
+
+
+def _native_changed(operation, action):
+    """Whether a native request changed anything: the fork reports ``previous-state`` when it knows."""
+    previous = str((operation or {}).get("previous-state") or "").lower()
+    if not previous:
+        return True
+    return previous != ("suspended" if action == "suspend" else "active")
+
+
+# --------------------------------------------------------------------------- checkpoints and savepoints
+def trigger_checkpoint(client, job_id, checkpoint_type="configured", timeout=120.0, trigger_id=None):
+    """Trigger one checkpoint and wait for it; returns dict(id, trigger_id, external_path)."""
+    trigger_id = client.trigger("/jobs/%s/checkpoints" % job_id, {"checkpointType": checkpoint_type.upper()},
+                                trigger_id=trigger_id)
+    operation = client.wait_operation("/jobs/%s/checkpoints/%s" % (job_id, trigger_id), timeout,
+                                      "checkpoint of job %s" % job_id, interval=0.02)
+    checkpoint_id = operation.get("checkpointId")
+    return dict(id=checkpoint_id, trigger_id=trigger_id, external_path=checkpoint_path(client, job_id, checkpoint_id))
+
+
+def checkpoint_path(client, job_id, checkpoint_id, timeout=None):
+    """External path of a completed checkpoint (the details endpoint is cached: retry until it knows it)."""
+    if checkpoint_id is None:
+        return None
+    ttl = client.cache_timeouts()["checkpoint_stats"]
+
+    def check():
+        try:
+            detail = client.get("/jobs/%s/checkpoints/details/%s" % (job_id, checkpoint_id))
+        except FlinkError as exc:
+            if exc.status == 404:
+                return False, None
+            raise
+        return bool(detail.get("external_path")), detail.get("external_path")
+
+    return poll(check, timeout or ttl + 2.0, "details of checkpoint %s of job %s" % (checkpoint_id, job_id), job=job_id)
+
+
+def savepoint_status_path(job_id, trigger_id):
+    return "/jobs/%s/savepoints/%s" % (job_id, trigger_id)
+
+
+def savepoint(client, job_id, stop=False, drain=False, cancel_job=False, target_directory=None, fmt="canonical",
+              trigger_id=None, wait=True, timeout=600.0):
+    """Trigger a savepoint (or stop-/cancel-with-savepoint) with a client trigger id and wait for it.
+
+    The same ``trigger_id`` twice never starts two savepoints: an operation Flink already knows is joined
+    (``changed`` False). Returns dict(changed, trigger_id, location, format, operation).
+    """
+    existing = client.operation_status(savepoint_status_path(job_id, trigger_id)) if trigger_id else None
+    changed = existing is None
+    if changed:
+        fmt_type = fmt.upper()
+        if stop:
+            body = {"drain": bool(drain), "formatType": fmt_type}
+            if target_directory:
+                body["targetDirectory"] = target_directory
+            trigger_id = client.trigger("/jobs/%s/stop" % job_id, body, trigger_id=trigger_id)
+        else:
+            body = {"cancel-job": bool(cancel_job), "formatType": fmt_type}
+            if target_directory:
+                body["target-directory"] = target_directory
+            trigger_id = client.trigger("/jobs/%s/savepoints" % job_id, body, trigger_id=trigger_id)
+    if not wait:
+        return dict(changed=changed, trigger_id=trigger_id, location=None, format=fmt, operation=None)
+    kind = "stop-with-savepoint" if stop else ("cancel-with-savepoint" if cancel_job else "savepoint")
+    operation = client.wait_operation(savepoint_status_path(job_id, trigger_id), timeout,
+                                      "%s of job %s" % (kind, job_id), interval=0.05)
+    return dict(changed=changed, trigger_id=trigger_id, location=operation.get("location"), format=fmt,
+                operation=operation)
+
+
+def dispose_savepoint(client, path, timeout=300.0):
+    """Dispose a savepoint through the JobManager (``/savepoint-disposal``)."""
+    # SavepointDisposalRequest has no triggerId field (Flink rejects unknown fields): not retried.
+    trigger_id = client.post("/savepoint-disposal", {"savepoint-path": path}).get("request-id")
+    client.wait_operation("/savepoint-disposal/%s" % trigger_id, timeout, "disposal of savepoint %s" % path)
+    return trigger_id
+
+
+def job_is_active(state):
+    return state in ACTIVE_STATES

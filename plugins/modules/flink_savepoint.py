@@ -1,0 +1,253 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flink_savepoint
+short_description: Trigger, stop-with, cancel-with and dispose Flink savepoints
+version_added: 0.1.0
+description:
+  - With O(state=present), triggers a savepoint of a running job and waits for it; with O(stop=true) the job is
+    stopped with a savepoint (optionally draining it), with O(cancel_job=true) it is cancelled with a savepoint.
+  - A caller-supplied O(trigger_id) makes retries idempotent; the same trigger id returns the same savepoint with
+    RV(ignore:changed=false) instead of taking a second one (while Flink still remembers the operation,
+    C(rest.async.store-duration), 5 minutes by default).
+  - With O(state=absent), disposes the savepoint at O(path) through the JobManager; an absent savepoint is no change.
+  - Flink reports a failed savepoint as C(COMPLETED) with a failure cause; this module fails with Flink's message.
+author:
+  - flinkops.fleet developers (@flinkops)
+extends_documentation_fragment:
+  - flinkops.fleet.flink
+  - flinkops.fleet.aws_storage
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Triggers and disposes nothing; reports what would be done.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  job_id:
+    description:
+      - Id of the job (for O(state=present)).
+    type: str
+  job_name:
+    description:
+      - Name of the job (for O(state=present)); the active job of that name, or with a known O(trigger_id) the most
+        recent one.
+    type: str
+    aliases: [name]
+  state:
+    description:
+      - V(present) takes a savepoint; V(absent) disposes the savepoint at O(path).
+    type: str
+    choices: [present, absent]
+    default: present
+  stop:
+    description:
+      - Stop the job with a savepoint (C(POST /jobs/<id>/stop)). The job ends C(FINISHED).
+      - Stopping with a savepoint deletes the job's retained C(chk-*) checkpoints; keep the returned savepoint.
+    type: bool
+    default: false
+  drain:
+    description:
+      - With O(stop=true), emit the maximum watermark and flush all event-time timers before stopping (ends the
+        stream for good; do not use it to move a job).
+    type: bool
+    default: false
+  cancel_job:
+    description:
+      - Cancel the job after the savepoint completed (cancel-with-savepoint).
+    type: bool
+    default: false
+  format:
+    description:
+      - V(canonical) is portable across state backends; V(native) is the state backend's own format, faster to take
+        and to restore.
+    type: str
+    choices: [canonical, native]
+    default: canonical
+  target_directory:
+    description:
+      - Directory for the savepoint; the cluster's default savepoint directory when not set.
+    type: str
+  trigger_id:
+    description:
+      - Client-chosen trigger id (32 hexadecimal characters). The same id never takes two savepoints.
+    type: str
+  wait:
+    description:
+      - Wait for the savepoint to complete. Without waiting, RV(savepoint_path) is not returned.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for the savepoint (or disposal).
+    type: float
+    default: 600
+  path:
+    description:
+      - Savepoint path to dispose, for O(state=absent).
+    type: str
+seealso:
+  - module: flinkops.fleet.flink_checkpointing
+  - module: flinkops.fleet.flink_latest_checkpoint
+"""
+
+EXAMPLES = r"""
+- name: Savepoint before a risky change, retry-safe
+  flinkops.fleet.flink_savepoint:
+    url: http://10.0.1.5:8081
+    job_name: orders-enrichment
+    trigger_id: "{{ 'orders-enrichment-2026-11-21' | hash('md5') }}"
+    format: native
+  register: sp
+
+- name: Stop the job with a savepoint in a given directory
+  flinkops.fleet.flink_savepoint:
+    url: http://10.0.1.5:8081
+    job_name: orders-enrichment
+    stop: true
+    target_directory: s3://flink-state/savepoints
+
+- name: Dispose an old savepoint
+  flinkops.fleet.flink_savepoint:
+    url: http://10.0.1.5:8081
+    state: absent
+    path: s3://flink-state/savepoints/savepoint-5f0b6e-0123456789ab
+"""
+
+RETURN = r"""
+savepoint_path:
+  description: Path of the savepoint (present), or the path disposed (absent).
+  returned: always
+  type: str
+  sample: s3://flink-state/savepoints/savepoint-5f0b6e-0123456789ab
+trigger_id:
+  description: Trigger id of the savepoint operation (pass it again to retry idempotently).
+  returned: when O(state=present)
+  type: str
+format:
+  description: Savepoint format.
+  returned: when O(state=present)
+  type: str
+job_id:
+  description: Id of the job.
+  returned: when O(state=present)
+  type: str
+job_state:
+  description: State of the job afterwards (V(FINISHED) after stop, V(CANCELED) after cancel-with-savepoint).
+  returned: when O(state=present)
+  type: str
+duration_seconds:
+  description: Seconds the operation took.
+  returned: always
+  type: float
+existed:
+  description: For O(state=absent), whether the savepoint existed (null when the storage could not be read).
+  returned: when O(state=absent)
+  type: bool
+"""
+
+import time
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import TERMINAL_STATES, is_trigger_id
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import (
+    FlinkModule,
+    aws_options,
+    job_argument_spec,
+    select_job,
+    aws_storage_argument_spec,
+)
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
+
+
+def present(module):
+    params = module.params
+    client = module.client
+    job = select_job(module)
+    job_id = job["jid"]
+    started = time.monotonic()
+    known = client.operation_status(ops.savepoint_status_path(job_id, params["trigger_id"])) if params["trigger_id"] else None
+    state = client.job_status(job_id)
+    if known is None and state != "RUNNING":
+        module.fail_json(msg="cannot take a savepoint of job %s (%s): it is %s, not RUNNING" % (job.get("name"), job_id, state),
+                         job_id=job_id, job_state=state)
+    result = dict(job_id=job_id, format=params["format"], trigger_id=params["trigger_id"])
+    if module.check_mode:
+        return dict(result, changed=known is None, savepoint_path=None, job_state=state, duration_seconds=0.0)
+    outcome = ops.savepoint(client, job_id, stop=params["stop"], drain=params["drain"], cancel_job=params["cancel_job"],
+                            target_directory=params["target_directory"], fmt=params["format"],
+                            trigger_id=params["trigger_id"], wait=params["wait"], timeout=params["timeout"])
+    if params["wait"] and (params["stop"] or params["cancel_job"]):
+        state = client.wait_job_state(job_id, TERMINAL_STATES, max(1.0, params["timeout"] - (time.monotonic() - started)))[0]
+    else:
+        state = client.job_status(job_id)
+    return dict(result, changed=outcome["changed"], trigger_id=outcome["trigger_id"], savepoint_path=outcome["location"],
+                job_state=state, duration_seconds=round(time.monotonic() - started, 3))
+
+
+def absent(module):
+    params = module.params
+    path = params["path"]
+    started = time.monotonic()
+    existed = savepoint_exists(path, aws_options(params))
+    if existed is False:
+        return dict(changed=False, savepoint_path=path, existed=False, duration_seconds=0.0)
+    if not module.check_mode:
+        ops.dispose_savepoint(module.client, path, timeout=params["timeout"])
+    return dict(changed=True, savepoint_path=path, existed=existed, duration_seconds=round(time.monotonic() - started, 3))
+
+
+def savepoint_exists(path, aws):
+    """True/False when the savepoint's storage is readable from here, None when it is not."""
+    try:
+        store = storage_mod.open_storage(path, aws=aws)
+        return store.exists(path)
+    except storage_mod.StorageError as exc:
+        if "malformed" in exc.message or "unsupported" in exc.message:
+            raise
+        return None
+
+
+def run(module):
+    if module.params["state"] == "absent":
+        return absent(module)
+    return present(module)
+
+
+def main():
+    spec = job_argument_spec()
+    spec.update(aws_storage_argument_spec())
+    spec.update(
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        stop=dict(type="bool", default=False),
+        drain=dict(type="bool", default=False),
+        cancel_job=dict(type="bool", default=False),
+        format=dict(type="str", default="canonical", choices=["canonical", "native"]),
+        target_directory=dict(type="str"),
+        trigger_id=dict(type="str"),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="float", default=600.0),
+        path=dict(type="str"),
+    )
+    module = FlinkModule(
+        argument_spec=spec, supports_check_mode=True,
+        mutually_exclusive=[("job_id", "job_name"), ("stop", "cancel_job")],
+        required_if=[("state", "absent", ("path",)), ("state", "present", ("job_id", "job_name"), True)],
+    )
+    if module.params["trigger_id"] and not is_trigger_id(module.params["trigger_id"]):
+        module.fail_json(msg="invalid trigger_id %r: Flink trigger ids are 32 hexadecimal characters" % module.params["trigger_id"])
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
