@@ -21,6 +21,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import os
+import re
 import time
 
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
@@ -31,6 +34,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
     TERMINAL_STATES,
     new_trigger_id,
     poll,
+    summarize_throwable,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
@@ -94,12 +98,13 @@ def preflight(client, job, require_retention=True, allow_no_checkpoint=False, st
 
 
 # --------------------------------------------------------------------------- storage
-def storage_for(checkpoint_dir, aws=None, latest_path=None, job_id=None, client=None):
+def storage_for(checkpoint_dir, aws=None, latest_path=None, job_id=None, client=None, allow_empty=False):
     """The (storage, base uri) used to confirm checkpoints, or (None, None).
 
     An explicit ``checkpoint_dir`` must be readable (StorageError otherwise). Without it, a local
     ``file:`` directory is used when this machine can read it: the one a REST checkpoint path names, else
-    the cluster's ``execution.checkpointing.dir`` (when the job has checkpoints there).
+    the cluster's ``execution.checkpointing.dir`` (when the job has checkpoints there, or ``allow_empty``
+    for a job that has just started).
     """
     if checkpoint_dir:
         store = storage_mod.open_storage(checkpoint_dir, aws=aws)
@@ -116,7 +121,7 @@ def storage_for(checkpoint_dir, aws=None, latest_path=None, job_id=None, client=
             store.check_readable()
         except storage_mod.StorageError:
             continue
-        if latest_path or storage_mod.scan_checkpoints(store, base, job_id):
+        if latest_path or allow_empty or storage_mod.scan_checkpoints(store, base, job_id):
             return store, base
     return None, None
 
@@ -447,3 +452,188 @@ def dispose_savepoint(client, path, timeout=300.0):
 
 def job_is_active(state):
     return state in ACTIVE_STATES
+
+
+# --------------------------------------------------------------------------- jars and job submission
+def jar_upload_name(path, digest):
+    """The file name a jar is uploaded under: its content hash is part of it, so an upload is found again."""
+    base = os.path.basename(path)
+    stem = base[:-4] if base.lower().endswith(".jar") else base
+    return "%s-%s.jar" % (re.sub(r"[^A-Za-z0-9._-]", "_", stem), digest[:16])
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def find_uploaded_jar(client, upload_name=None, jar_id=None):
+    """The id of an uploaded jar with that upload name (content hash) or id, or None."""
+    for entry in client.jars():
+        if (jar_id and entry.get("id") == jar_id) or (upload_name and entry.get("name") == upload_name):
+            return entry.get("id")
+    return None
+
+
+def upload_jar(client, path, upload_name):
+    with open(path, "rb") as handle:
+        answer = client.request("POST", "/jars/upload", files={"jarfile": (upload_name, handle, "application/x-java-archive")},
+                                retry=False)
+    if answer.get("status") not in (None, "success"):
+        raise FlinkError("jar upload of %s was not accepted: %s" % (path, answer), method="POST",
+                         url=client.url_for("/jars/upload"))
+    return os.path.basename(answer.get("filename") or "")
+
+
+def run_body(entry_class=None, args=None, parallelism=None, restore_path=None, claim_mode="no_claim",
+             allow_non_restored_state=False, flink_config=None):
+    """Body of ``POST /jars/:id/run`` (``programArgsList``: Flink 2.x ignores the old ``programArgs`` string)."""
+    body = {}
+    if entry_class:
+        body["entryClass"] = entry_class
+    if args:
+        body["programArgsList"] = [str(a) for a in args]
+    if parallelism:
+        body["parallelism"] = int(parallelism)
+    if restore_path:
+        body["savepointPath"] = restore_path
+        body["claimMode"] = claim_mode.upper()
+        body["allowNonRestoredState"] = bool(allow_non_restored_state)
+    if flink_config:
+        body["flinkConfiguration"] = dict((str(k), str(v)) for k, v in flink_config.items())
+    return body
+
+
+def submit(client, jar_id, body, name, timeout):
+    """Run an uploaded jar; returns the new job id.
+
+    Never blindly retried: after a connection failure the job is looked up by name (it may have started),
+    and a failed submission that left a job of that name behind is cancelled, so nothing half-runs.
+    """
+    started_ms = now_ms()
+    try:
+        answer = client.post("/jars/%s/run" % jar_id, body=body)
+    except FlinkError as exc:
+        leftover = [j for j in client.find_jobs(name=name) if (j.get("start-time") or 0) >= started_ms - 1000]
+        if exc.status is None:
+            active = [j for j in leftover if j.get("state") not in LOCALLY_TERMINAL_STATES]
+            if active:
+                return active[0]["jid"]  # the run went through; the answer was lost
+        cleanup_failed_start(client, leftover, timeout)
+        raise
+    job_id = answer.get("jobid")
+    if not job_id:
+        raise FlinkError("jar run returned no job id: %s" % answer, method="POST", url=client.url_for("/jars/%s/run" % jar_id))
+    return job_id
+
+
+def cleanup_failed_start(client, jobs, timeout):
+    """Cancel jobs left active by a failed start (best effort, never masks the original error)."""
+    for job in jobs:
+        if job.get("state") not in LOCALLY_TERMINAL_STATES:
+            try:
+                client.cancel(job["jid"])
+                client.wait_job_state(job["jid"], TERMINAL_STATES, min(timeout, 30.0))
+            except FlinkError:
+                pass
+
+
+def job_failure(client, job_id):
+    """Flink's root exception of a failed job (``/jobs/:id/exceptions``), for error messages."""
+    try:
+        body = client.get("/jobs/%s/exceptions" % job_id, params={"maxExceptions": 1})
+    except FlinkError:
+        return None
+    history = (body.get("exceptionHistory") or {}).get("entries") or []
+    text = (history[0].get("stacktrace") if history else None) or body.get("root-exception")
+    return summarize_throwable(text) if text else None
+
+
+def wait_running(client, job_id, timeout):
+    """Wait until the job is RUNNING with every task RUNNING (fresh ``/jobs/overview``).
+
+    A job that fails or finishes on the way raises with Flink's root exception; a job stuck restarting
+    is cancelled before the error is raised.
+    """
+    url = client.url_for("/jobs/overview")
+
+    def check():
+        for job in client.jobs_overview():
+            if job.get("jid") != job_id:
+                continue
+            state = job.get("state")
+            tasks = job.get("tasks") or {}
+            if state == "RUNNING" and tasks.get("total") and tasks.get("running") == tasks.get("total"):
+                return True, job
+            if state in LOCALLY_TERMINAL_STATES:
+                raise FlinkError("job %s reached %s instead of RUNNING" % (job_id, state), job=job_id,
+                                 method="GET", url=url, flink_message=job_failure(client, job_id))
+            return False, None
+        return False, None
+
+    try:
+        return poll(check, timeout, "all tasks of job %s to run" % job_id, interval=0.02, max_interval=0.2,
+                    job=job_id, method="GET", url=url)
+    except FlinkError:
+        if client.job_status(job_id) not in LOCALLY_TERMINAL_STATES:
+            cleanup_failed_start(client, [dict(jid=job_id, state="RUNNING")], timeout=30.0)
+        raise
+
+
+def restored_from(client, job_id, timeout):
+    """``latest.restored`` of a job that was started from a snapshot (waits out a stale stats view)."""
+    ttl = client.cache_timeouts()["checkpoint_stats"]
+    return poll(lambda: _restored_now(client, job_id), min(timeout, ttl + 1.0), "job %s to report what it was restored from" % job_id,
+                interval=0.05, max_interval=0.25, job=job_id)
+
+
+def _restored_now(client, job_id):
+    restored = snapshots.restored_from_rest(client.checkpoints(job_id))
+    return restored is not None, restored
+
+
+def prove_restore(client, job_id, expected_path, expected_id=None, timeout=10.0):
+    """Fail loudly unless the job was restored from ``expected_path`` (and checkpoint ``expected_id``)."""
+    try:
+        restored = restored_from(client, job_id, timeout)
+    except FlinkError:
+        raise FlinkError("restore proof failed: job %s reports no restored checkpoint, expected %s" % (job_id, expected_path),
+                         job=job_id, method="GET", url=client.url_for("/jobs/%s/checkpoints" % job_id))
+    same_path = snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(expected_path)
+    if not same_path or (expected_id is not None and restored["id"] != expected_id):
+        raise FlinkError("restore proof failed: job %s was restored from %s (id %s), expected %s (id %s)" % (
+            job_id, restored["external_path"], restored["id"], expected_path, expected_id),
+            job=job_id, method="GET", url=client.url_for("/jobs/%s/checkpoints" % job_id))
+    return restored
+
+
+def wait_new_checkpoint(client, job_id, timeout, after_id=0, store=None, base=None, trigger=False):
+    """Wait for the first checkpoint of the job newer than ``after_id`` to complete; returns its id.
+
+    With a readable store, ``chk-N/_metadata`` appearing is seen at once; otherwise the REST statistics
+    are polled (they may lag by the cache period). ``trigger`` asks for a checkpoint right away.
+    """
+    if trigger:
+        return trigger_checkpoint(client, job_id, timeout=timeout)["id"]
+    # REST is asked too once a cache period has passed, in case the job writes elsewhere than ``base``.
+    rest_from = time.monotonic() + (client.cache_timeouts()["checkpoint_stats"] if store is not None else 0.0)
+
+    def check():
+        if store is not None:
+            newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
+            if newest is not None and newest["id"] > after_id:
+                return True, newest["id"]
+        if time.monotonic() >= rest_from:
+            entry = snapshots.latest_completed(client.checkpoints(job_id))
+            if entry is not None and entry.get("id", 0) > after_id:
+                return True, entry["id"]
+        state = client.job_status(job_id)
+        if state in LOCALLY_TERMINAL_STATES:
+            raise FlinkError("job %s reached %s before completing a checkpoint" % (job_id, state), job=job_id,
+                             flink_message=job_failure(client, job_id))
+        return False, None
+
+    return poll(check, timeout, "a new checkpoint of job %s" % job_id, interval=0.02, max_interval=0.2, job=job_id)

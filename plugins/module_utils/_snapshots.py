@@ -109,10 +109,13 @@ def restored_from_rest(checkpoints):
     restored = ((checkpoints or {}).get("latest") or {}).get("restored")
     if not restored:
         return None
+    path = restored.get("external_path")
+    # Flink flags every restore through savepointPath as is_savepoint; a chk-N path is a checkpoint.
+    is_checkpoint = bool(path) and re.search(r"/chk-\d+/?$", path) is not None
     return dict(
         id=restored.get("id"),
-        external_path=restored.get("external_path"),
-        kind="savepoint" if restored.get("is_savepoint") else "checkpoint",
+        external_path=path,
+        kind="checkpoint" if is_checkpoint or not restored.get("is_savepoint") else "savepoint",
         restored_at=iso_time(restored.get("restore_timestamp")),
         restored_at_ms=restored.get("restore_timestamp"),
     )

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired-state logic of flink_job: ensure a job runs (restored and proven), is canceled, or is stopped.
+
+Private to the collection (underscore module). Each ``ensure_*`` takes a FlinkClient and the module's
+parameters and returns the module result; FlinkError is raised for every failure (the module turns it
+into ``fail_json`` naming URL, status and Flink's message).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+import time
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
+    FlinkError,
+    LOCALLY_TERMINAL_STATES,
+    TERMINAL_STATES,
+    is_trigger_id,
+)
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
+from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
+
+
+class Deadline:
+    def __init__(self, timeout):
+        self.end = time.monotonic() + timeout
+
+    def left(self):
+        return max(0.5, self.end - time.monotonic())
+
+
+def restore_target(value):
+    """``(path, checkpoint id or None)`` from a path or a snapshot dict (pinned_checkpoint / checkpoint)."""
+    if value in (None, ""):
+        return None, None
+    if isinstance(value, dict):
+        path = value.get("external_path") or value.get("path")
+        if not path:
+            raise FlinkError("restore_from is a dict without external_path: %r" % sorted(value))
+        return path, value.get("id")
+    if isinstance(value, str):
+        return value, None
+    raise FlinkError("restore_from must be a path or a checkpoint dict, not %s" % type(value).__name__)
+
+
+def active_jobs(client, name):
+    return [j for j in client.find_jobs(name=name) if j.get("state") not in LOCALLY_TERMINAL_STATES]
+
+
+def ensure_running(client, params, check_mode):
+    name = params["name"]
+    deadline = Deadline(params["timeout"])
+    restore_path, restore_id = restore_target(params["restore_from"])
+    running = active_jobs(client, name)
+    if len(running) > 1:
+        raise FlinkError("job name %r is ambiguous: %d active jobs have it: %s" % (
+            name, len(running), ", ".join(j["jid"] for j in running)))
+    result = dict(changed=False, name=name, uploaded=False, submitted=False)
+    if running:
+        job = running[0]
+        verdict = existing_matches(client, job, restore_path, restore_id)
+        if verdict is None:
+            result.update(job_id=job["jid"], state=job.get("state"))
+            if restore_path:
+                result["restored"] = snapshots.restored_from_rest(client.checkpoints(job["jid"]))
+            return result
+        if not params["replace"]:
+            raise FlinkError("job %r already runs (%s) but %s; set replace=true to cancel it and start from %s" % (
+                name, job["jid"], verdict, restore_path or "the jar"), job=job["jid"])
+        if check_mode:
+            return dict(result, changed=True, job_id=job["jid"], state=job.get("state"), replaced=job["jid"])
+        client.cancel(job["jid"])
+        client.wait_job_state(job["jid"], TERMINAL_STATES, deadline.left())
+        result["replaced"] = job["jid"]
+    jar_id, uploaded = resolve_jar(client, params, check_mode)
+    result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
+    if check_mode:
+        return dict(result, job_id=None, state=None)
+    result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
+    return result
+
+
+def existing_matches(client, job, restore_path, restore_id):
+    """None when a running job satisfies the request, else why it does not."""
+    if not restore_path:
+        return None
+    restored = snapshots.restored_from_rest(client.checkpoints(job["jid"]))
+    if restored is None:
+        return "it was not restored from any checkpoint"
+    same = snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(restore_path)
+    if not same or (restore_id is not None and restored["id"] != restore_id):
+        return "it was restored from %s (id %s), not from %s" % (restored["external_path"], restored["id"], restore_path)
+    return None
+
+
+def resolve_jar(client, params, check_mode):
+    """``(jar id, uploaded?)``: an uploaded jar id, or a local / s3 jar uploaded once per content hash."""
+    jar = params["jar"]
+    if not jar:
+        raise FlinkError("job %r does not run and no jar was given to submit it" % params["name"])
+    if not jar.startswith("s3://") and not os.path.exists(jar):
+        known = ops.find_uploaded_jar(client, jar_id=jar)
+        if known:
+            return known, False
+        raise FlinkError("jar %r is neither a readable file on the controller nor a jar uploaded to %s" % (jar, client.base_url))
+    path = fetch_s3_jar(jar, params["aws"]) if jar.startswith("s3://") else jar
+    upload_name = ops.jar_upload_name(path, ops.file_sha256(path))
+    known = ops.find_uploaded_jar(client, upload_name=upload_name)
+    if known or check_mode:
+        return known, not known
+    return ops.upload_jar(client, path, upload_name), True
+
+
+def fetch_s3_jar(uri, aws):
+    store = storage_mod.open_storage(uri, aws=aws)
+    bucket, key = store.bucket, store.prefix
+    target = os.path.join(tempfile.gettempdir(), "flinkops-jars", bucket, key.replace("/", "_"))
+    if not os.path.isdir(os.path.dirname(target)):
+        os.makedirs(os.path.dirname(target))
+    try:
+        store.s3.download_file(bucket, key, target)
+    except Exception as exc:  # boto3 raises several unrelated types here
+        raise FlinkError("cannot download jar %s: %s" % (uri, exc))
+    return target
+
+
+def start(client, params, jar_id, restore_path, restore_id, deadline):
+    """Submit, then wait as asked, prove the restore and time each step."""
+    body = ops.run_body(params["entry_class"], params["args"], params["parallelism"], restore_path,
+                        params["claim_mode"], params["allow_non_restored_state"], params["flink_config"])
+    began = time.monotonic()
+    job_id = ops.submit(client, jar_id, body, params["name"], deadline.left())
+    timings = dict(submit=round(time.monotonic() - began, 3))
+    out = dict(job_id=job_id, state="CREATED", timings=timings)
+    if params["wait_for"] == "submitted":
+        out["state"] = client.job_status(job_id)
+        return out
+    try:
+        ops.wait_running(client, job_id, deadline.left())
+        timings["running"] = round(time.monotonic() - began, 3)
+        if restore_path:
+            out["restored"] = ops.prove_restore(client, job_id, restore_path, restore_id, deadline.left())
+        if params["wait_for"] == "checkpoint":
+            store, base = ops.storage_for(params["checkpoint_dir"], params["aws"], None, job_id, client=client,
+                                          allow_empty=True)
+            after = (out.get("restored") or {}).get("id") or 0
+            out["first_checkpoint_id"] = ops.wait_new_checkpoint(client, job_id, deadline.left(), after, store, base,
+                                                                 trigger=params["trigger_checkpoint"])
+            timings["checkpoint"] = round(time.monotonic() - began, 3)
+    except FlinkError:
+        ops.cleanup_failed_start(client, [dict(jid=job_id, state=client.job_status(job_id))], 30.0)
+        raise
+    out["state"] = client.job_status(job_id)
+    return out
+
+
+def select_for_stop(client, params):
+    """The active job named by ``job_id`` or ``name`` (None when none is active)."""
+    if params["job_id"]:
+        job = client.resolve_job(job_id=params["job_id"])
+        return job if job.get("state") not in LOCALLY_TERMINAL_STATES else None
+    running = active_jobs(client, params["name"])
+    if len(running) > 1:
+        raise FlinkError("job name %r is ambiguous: %d active jobs have it: %s" % (
+            params["name"], len(running), ", ".join(j["jid"] for j in running)))
+    return running[0] if running else None
+
+
+def ensure_canceled(client, params, check_mode):
+    job = select_for_stop(client, params)
+    if job is None:
+        return dict(changed=False, name=params["name"], job_id=params["job_id"], state=None)
+    if check_mode:
+        return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"))
+    client.cancel(job["jid"])
+    state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
+    return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=state)
+
+
+def ensure_stopped(client, params, check_mode):
+    if params["trigger_id"] and not is_trigger_id(params["trigger_id"]):
+        raise FlinkError("invalid trigger_id %r: Flink trigger ids are 32 hexadecimal characters" % params["trigger_id"])
+    job = select_for_stop(client, params)
+    if job is None and params["trigger_id"]:
+        # A re-run after the stop: the same trigger id returns the same savepoint.
+        job = client.resolve_job(job_id=params["job_id"], name=None if params["job_id"] else params["name"])
+    if job is None:
+        return dict(changed=False, name=params["name"], job_id=params["job_id"], state=None, savepoint_path=None)
+    if check_mode:
+        return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"), savepoint_path=None)
+    outcome = ops.savepoint(client, job["jid"], stop=True, drain=params["drain"], target_directory=params["target_directory"],
+                            fmt=params["savepoint_format"], trigger_id=params["trigger_id"], timeout=params["timeout"])
+    state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
+    return dict(changed=outcome["changed"], name=job.get("name"), job_id=job["jid"], state=state,
+                savepoint_path=outcome["location"], trigger_id=outcome["trigger_id"])
