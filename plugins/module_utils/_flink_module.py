@@ -123,3 +123,14 @@ def aws_options(params):
 def select_job(module):
     """The job chosen by ``job_id`` / ``job_name`` (a /jobs/overview entry); fails cleanly when ambiguous."""
     return module.client.resolve_job(job_id=module.params.get("job_id"), name=module.params.get("job_name"))
+
+
+def ledger_argument_spec():
+    """Options that record a pin in the pin ledger (documented in flinkops.fleet.ledger)."""
+    return dict(
+        ledger=dict(type="str"),
+        cluster=dict(type="str"),
+        run_id=dict(type="str"),
+        old_ami=dict(type="str"),
+        new_ami=dict(type="str"),
+    )

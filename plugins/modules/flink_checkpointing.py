@@ -22,12 +22,15 @@ description:
   - The pin is read so that Flink's REST cache cannot make it stale (see RV(pin_reason)).
   - Before changing anything the job is checked; a job whose checkpointing is off, whose checkpoints are deleted on
     cancellation (for a fence), or that has no completed checkpoint is refused with the reason.
+  - With O(ledger), the pin is recorded in the pin ledger before the module returns, and an unfinished ledger entry for
+    the job is resumed instead of pinning again (a re-run after a crash gets the same pin).
   - With O(state=triggered), triggers one checkpoint and waits for it.
 author:
   - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
   - flinkops.fleet.flink
   - flinkops.fleet.aws_storage
+  - flinkops.fleet.ledger
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -213,6 +216,18 @@ settings:
   description: The job's checkpoint settings (interval, mode, retention) checked before acting.
   returned: when O(state=suspended)
   type: dict
+resumed:
+  description: Whether the pin was taken from an unfinished ledger entry instead of pinning again.
+  returned: when O(ledger) is set
+  type: bool
+ledger_key:
+  description: Key of the ledger entry (C(<cluster>/<job name>)).
+  returned: when O(ledger) is set
+  type: str
+ledger_entry:
+  description: The ledger entry as written (null in check mode).
+  returned: when O(ledger) is set
+  type: dict
 timings:
   description: Seconds spent per step (in_flight_wait, cancel or suspend, pin, total).
   returned: when O(state=suspended)
@@ -228,28 +243,42 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module impor
     FlinkModule,
     aws_options,
     job_argument_spec,
+    ledger_argument_spec,
     select_job,
     aws_storage_argument_spec,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _patching as patching
 
 
 def run(module):
     params = module.params
-    job = select_job(module)
     client = module.client
+    if params["state"] == "suspended" and params["ledger"]:
+        # The ledger is read first: after an in-place rotation the job may exist nowhere but in the ledger.
+        if not params["job_name"]:
+            module.fail_json(msg="ledger needs job_name (ledger entries are kept by job name)")
+        pinned = patching.pin_with_ledger(client, params["job_name"], params["ledger"], params["cluster"], suspend_args(params),
+                                          run_id=params["run_id"], old_ami=params["old_ami"], new_ami=params["new_ami"],
+                                          aws=aws_options(params), check_mode=module.check_mode)
+        pin = pinned.get("pinned_checkpoint") or {}
+        return dict(pinned, job_id=pin.get("job_id"), job_name=params["job_name"])
+    job = select_job(module)
     result = dict(job_id=job["jid"], job_name=job.get("name"))
     if params["state"] == "suspended":
-        result.update(ops.suspend(client, job, mode=params["mode"], method=params["method"], timeout=params["timeout"],
-                                  allow_no_checkpoint=params["allow_no_checkpoint"],
-                                  checkpoint_dir=params["checkpoint_dir"], aws=aws_options(params),
-                                  check_mode=module.check_mode))
+        result.update(ops.suspend(client, job, check_mode=module.check_mode, **suspend_args(params)))
     elif params["state"] == "resumed":
         result.update(ops.resume(client, job, method=params["method"], timeout=params["timeout"],
                                  check_mode=module.check_mode))
     else:
         result.update(trigger(module, client, job))
     return result
+
+
+def suspend_args(params):
+    return dict(mode=params["mode"], method=params["method"], timeout=params["timeout"],
+                allow_no_checkpoint=params["allow_no_checkpoint"], checkpoint_dir=params["checkpoint_dir"],
+                aws=aws_options(params))
 
 
 def trigger(module, client, job):
@@ -267,6 +296,7 @@ def main():
     spec = job_argument_spec()
     spec.update(aws_storage_argument_spec())
     spec.update(checkpoint_dir=dict(type="str"))
+    spec.update(ledger_argument_spec())
     spec.update(
         state=dict(type="str", default="suspended", choices=["suspended", "resumed", "triggered"]),
         mode=dict(type="str", default="scheduled", choices=["scheduled", "coordinator"]),
@@ -276,7 +306,8 @@ def main():
         checkpoint_type=dict(type="str", default="configured", choices=["configured", "full"]),
     )
     module = FlinkModule(argument_spec=spec, supports_check_mode=True,
-                         required_one_of=[("job_id", "job_name")], mutually_exclusive=[("job_id", "job_name")])
+                         required_one_of=[("job_id", "job_name")], mutually_exclusive=[("job_id", "job_name")],
+                         required_by={"ledger": ("cluster",)})
     module.run(run)
 
 

@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pin ledger: a durable record of every pin, written before anything else changes.
+
+Private to the collection (underscore module). A re-run after a crash reads the ledger and resumes from
+the recorded pin instead of pinning again. Backends, chosen by the ledger URI:
+
+* ``file:///var/lib/flinkops/ledger`` (or an absolute path): one JSON file per entry;
+* ``ssm:/flinkops/ledger``: one SSM parameter per entry (String, JSON);
+* ``s3://bucket/prefix``: one JSON object per entry.
+
+An entry is keyed by cluster and job name. Its ``status`` moves pinned -> restored -> done, or
+pinned -> rolled_back. An unfinished entry (pinned or restored) for the same target AMI is the pin a
+re-run must use; a finished one is replaced by the next pin (the previous one is kept in ``previous``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+import re
+import tempfile
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError
+from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
+
+UNFINISHED = ("pinned", "restored")
+STATUSES = ("pinned", "restored", "done", "rolled_back")
+
+
+class LedgerError(FlinkError):
+    """The ledger could not be read or written."""
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def entry_key(cluster, job_name):
+    """A storage-safe key ``<cluster>/<job>`` (SSM allows ``a-zA-Z0-9_.-/``)."""
+    def clean(part):
+        text = re.sub(r"[^A-Za-z0-9_.-]", "_", str(part or "")).strip("._")
+        if not text:
+            raise LedgerError("ledger key part %r is empty after cleaning" % part)
+        return text
+    return "%s/%s" % (clean(cluster), clean(job_name))
+
+
+def is_resumable(entry, target_ami=None):
+    """Whether ``entry`` is an unfinished pin that a re-run must continue from."""
+    if not entry or entry.get("status") not in UNFINISHED:
+        return False
+    return target_ami is None or entry.get("new_ami") in (None, target_ami)
+
+
+class FileLedger:
+    def __init__(self, root):
+        self.root = root
+
+    def _path(self, key):
+        return os.path.join(self.root, key + ".json")
+
+    def get(self, key):
+        try:
+            with open(self._path(key), "r") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise LedgerError("cannot read ledger entry %s: %s" % (self._path(key), exc))
+
+    def put(self, key, entry):
+        path = self._path(key)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".ledger-")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(entry, handle, indent=2, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise LedgerError("cannot write ledger entry %s: %s" % (path, exc))
+
+    def list(self):
+        found = []
+        for base, _dirs, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(".json") and not name.startswith("."):
+                    key = os.path.relpath(os.path.join(base, name), self.root)[:-5]
+                    found.append(key)
+        return sorted(found)
+
+
+class SsmLedger:
+    def __init__(self, prefix, aws):
+        if not storage_mod.HAS_BOTO3:
+            raise LedgerError("boto3 is required for an ssm: ledger")
+        self.prefix = "/" + prefix.strip("/")
+        session = storage_mod.boto3.session.Session(profile_name=(aws or {}).get("profile") or None)
+        self.ssm = session.client("ssm", **_client_args(aws))
+
+    def _name(self, key):
+        return "%s/%s" % (self.prefix, key)
+
+    def get(self, key):
+        try:
+            answer = self.ssm.get_parameter(Name=self._name(key))
+        except storage_mod.botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+                return None
+            raise LedgerError("cannot read ledger parameter %s: %s" % (self._name(key), exc))
+        except storage_mod.botocore.exceptions.BotoCoreError as exc:
+            raise LedgerError("cannot read ledger parameter %s: %s" % (self._name(key), exc))
+        return json.loads(answer["Parameter"]["Value"])
+
+    def put(self, key, entry):
+        try:
+            self.ssm.put_parameter(Name=self._name(key), Value=json.dumps(entry, sort_keys=True), Type="String",
+                                   Overwrite=True)
+        except (storage_mod.botocore.exceptions.ClientError, storage_mod.botocore.exceptions.BotoCoreError) as exc:
+            raise LedgerError("cannot write ledger parameter %s: %s" % (self._name(key), exc))
+
+    def list(self):
+        keys = []
+        paginator = self.ssm.get_paginator("get_parameters_by_path")
+        for page in paginator.paginate(Path=self.prefix, Recursive=True):
+            keys.extend(p["Name"][len(self.prefix) + 1:] for p in page.get("Parameters", []))
+        return sorted(keys)
+
+
+class S3Ledger:
+    def __init__(self, uri, aws):
+        self.store = storage_mod.S3Storage(uri, aws=aws)
+
+    def _key(self, key):
+        return "/".join(p for p in (self.store.prefix.strip("/"), key + ".json") if p)
+
+    def get(self, key):
+        try:
+            answer = self.store.s3.get_object(Bucket=self.store.bucket, Key=self._key(key))
+        except storage_mod.botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise LedgerError("cannot read ledger object s3://%s/%s: %s" % (self.store.bucket, self._key(key), exc))
+        return json.loads(answer["Body"].read().decode("utf-8"))
+
+    def put(self, key, entry):
+        try:
+            self.store.s3.put_object(Bucket=self.store.bucket, Key=self._key(key),
+                                     Body=json.dumps(entry, sort_keys=True).encode("utf-8"), ContentType="application/json")
+        except (storage_mod.botocore.exceptions.ClientError, storage_mod.botocore.exceptions.BotoCoreError) as exc:
+            raise LedgerError("cannot write ledger object s3://%s/%s: %s" % (self.store.bucket, self._key(key), exc))
+
+    def list(self):
+        prefix = self.store.prefix.strip("/")
+        keys = []
+        paginator = self.store.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.store.bucket, Prefix=prefix + "/" if prefix else ""):
+            for obj in page.get("Contents", []):
+                name = obj["Key"][len(prefix) + 1 if prefix else 0:]
+                if name.endswith(".json"):
+                    keys.append(name[:-5])
+        return sorted(keys)
+
+
+def _client_args(aws):
+    aws = aws or {}
+    return dict(region_name=aws.get("region") or None, endpoint_url=aws.get("endpoint_url") or None,
+                aws_access_key_id=aws.get("access_key") or None, aws_secret_access_key=aws.get("secret_key") or None,
+                aws_session_token=aws.get("session_token") or None)
+
+
+def open_ledger(uri, aws=None):
+    """The ledger backend for ``uri`` (file path, ``file://``, ``ssm:/prefix`` or ``s3://bucket/prefix``)."""
+    if not uri:
+        raise LedgerError("no ledger location given")
+    if uri.startswith("ssm:"):
+        prefix = uri[len("ssm:"):].strip("/")
+        if not prefix or not re.match(r"^[A-Za-z0-9_.\-/]+$", prefix):
+            raise LedgerError("invalid SSM ledger prefix in %r" % uri)
+        return SsmLedger(prefix, aws)
+    scheme, location = storage_mod.split_uri(uri)
+    if scheme == "file":
+        return FileLedger(location)
+    return S3Ledger(uri, aws)
+
+
+def record_pin(ledger, key, pin, cluster, job_name, run_id=None, old_ami=None, new_ami=None, extra=None):
+    """Write a new pinned entry (the previous finished entry is kept as ``previous``); returns it."""
+    previous = ledger.get(key)
+    entry = dict(
+        cluster=cluster, job_name=job_name, status="pinned", run_id=run_id, old_ami=old_ami, new_ami=new_ami,
+        old_job_id=pin.get("job_id"), checkpoint_id=pin.get("id"), checkpoint_path=pin.get("external_path"),
+        checkpoint_kind=pin.get("kind"), pinned_at=utc_now(), updated_at=utc_now(),
+    )
+    entry.update(extra or {})
+    if previous:
+        previous.pop("previous", None)
+        entry["previous"] = previous
+    ledger.put(key, entry)
+    return entry
+
+
+def update_status(ledger, key, status, **fields):
+    """Move an entry to ``status`` with extra fields; returns ``(entry, changed)``."""
+    if status not in STATUSES:
+        raise LedgerError("unknown ledger status %r (one of %s)" % (status, ", ".join(STATUSES)))
+    entry = ledger.get(key)
+    if entry is None:
+        raise LedgerError("no ledger entry %s to mark %s" % (key, status))
+    wanted = dict(fields, status=status)
+    if all(entry.get(k) == v for k, v in wanted.items()):
+        return entry, False
+    entry.update(wanted)
+    entry["updated_at"] = utc_now()
+    ledger.put(key, entry)
+    return entry, True
+
+
+def pin_from_entry(entry):
+    """The pin dict (pinned_checkpoint shape) recorded in a ledger entry."""
+    return dict(id=entry.get("checkpoint_id"), external_path=entry.get("checkpoint_path"),
+                kind=entry.get("checkpoint_kind") or "checkpoint", job_id=entry.get("old_job_id"),
+                job_name=entry.get("job_name"), is_final=True, source="ledger")

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pinning with a ledger, and the handover of a job from one cluster to another through its pin.
+
+Private to the collection (underscore module). Used by flink_checkpointing (``ledger`` option) and by
+flink_handover, so a pin is recorded the same way whichever task takes it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_jobs as jobs
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _ledger
+from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
+
+
+def ledger_resume_point(client, ledger, key, job_name, new_ami):
+    """The unfinished ledger entry a re-run must continue from, or None.
+
+    An entry is stale (and ignored) when a job of that name runs on the source cluster from anything but
+    the recorded pin: the job moved on (for example after a rollback), so its old pin must not be reused.
+    """
+    entry = ledger.get(key)
+    if not _ledger.is_resumable(entry, new_ami):
+        return None
+    active = jobs.active_jobs(client, job_name)
+    if not active:
+        return entry
+    restored = snapshots.restored_from_rest(client.checkpoints(active[0]["jid"]))
+    if restored and snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(entry["checkpoint_path"]):
+        return entry
+    return None
+
+
+def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=None, old_ami=None, new_ami=None,
+                    aws=None, check_mode=False):
+    """Suspend + pin ``job_name`` and record the pin before returning; resume from an unfinished entry.
+
+    Returns the flink_checkpointing result plus ``ledger_entry``, ``ledger_key`` and ``resumed``.
+    """
+    if not ledger_uri:
+        result = ops.suspend(client, client.resolve_job(name=job_name), check_mode=check_mode, **suspend_args)
+        return dict(result, resumed=False, ledger_key=None, ledger_entry=None)
+    ledger = _ledger.open_ledger(ledger_uri, aws=aws)
+    key = _ledger.entry_key(cluster, job_name)
+    entry = ledger_resume_point(client, ledger, key, job_name, new_ami)
+    if entry is not None:
+        return dict(changed=False, resumed=True, method="ledger", job_state=None, ledger_key=key, ledger_entry=entry,
+                    pinned_checkpoint=_ledger.pin_from_entry(entry), pin_is_final=True,
+                    pin_reason="resumed from the ledger entry written at %s" % entry.get("pinned_at"), timings={})
+    job = client.resolve_job(name=job_name)
+    result = ops.suspend(client, job, check_mode=check_mode, **suspend_args)
+    result.update(resumed=False, ledger_key=key, ledger_entry=None)
+    if check_mode or result.get("pinned_checkpoint") is None:
+        return result
+    result["ledger_entry"] = _ledger.record_pin(ledger, key, result["pinned_checkpoint"], cluster, job_name, run_id=run_id,
+                                                old_ami=old_ami, new_ami=new_ami,
+                                                extra=dict(fence_method=result.get("method"), fence_timings=result.get("timings")))
+    result["changed"] = True
+    return result
+
+
+def handover(source, target, params, check_mode=False):
+    """Move a job from ``source`` to ``target`` (FlinkClients) through its pin, in one call.
+
+    Fence and pin on the source, record the pin in the ledger, start the job on the target from the pin,
+    prove the restore and wait for its first checkpoint. Downtime runs from the fence to that checkpoint.
+    """
+    # Stage the jar on the target before the job stops: an upload must not count as downtime.
+    jar_id, uploaded = jobs.resolve_jar(target, params, check_mode)
+    began = time.monotonic()
+    suspend_args = dict(mode=params["mode"], method=params["method"], timeout=params["timeout"],
+                        allow_no_checkpoint=False, checkpoint_dir=params["checkpoint_dir"], aws=params["aws"])
+    pinned = pin_with_ledger(source, params["name"], params["ledger"], params["cluster"], suspend_args,
+                             run_id=params["run_id"], old_ami=params["old_ami"], new_ami=params["new_ami"],
+                             aws=params["aws"], check_mode=check_mode)
+    pin = pinned["pinned_checkpoint"]
+    if check_mode:
+        return dict(changed=True, pin=pin, pin_is_final=False, target=dict(changed=True), timings={})
+    pinned_at = time.monotonic()
+    run_params = dict(params, jar=jar_id, restore_from=pin, checkpoint_dir=params["target_checkpoint_dir"], replace=False)
+    try:
+        started = jobs.ensure_running(target, run_params, check_mode=False)
+    except FlinkError as exc:
+        raise FlinkError("handover of job %s failed after the pin (checkpoint %s at %s is recorded in the ledger as %s; "
+                         "the job can be restarted from it on the old cluster): %s" % (
+                             params["name"], pin["id"], pin["external_path"], pinned["ledger_key"], exc.message),
+                         method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message, job=exc.job)
+    entry = None
+    if params["ledger"]:
+        ledger = _ledger.open_ledger(params["ledger"], aws=params["aws"])
+        entry = _ledger.update_status(ledger, pinned["ledger_key"], "restored", new_job_id=started.get("job_id"),
+                                      restored_at=_ledger.utc_now())[0]
+    finished = time.monotonic()
+    timings = dict(pinned["timings"] or {})
+    timings.update(pin_total=round(pinned_at - began, 3), restore=started.get("timings") or {},
+                   downtime=round(finished - began, 3) if pinned["changed"] else None, total=round(finished - began, 3))
+    started["uploaded"] = uploaded
+    return dict(changed=pinned["changed"] or started["changed"] or uploaded, pin=pin, resumed=pinned["resumed"],
+                method=pinned["method"], ledger_key=pinned["ledger_key"], ledger_entry=entry, target=started,
+                job_id=started.get("job_id"), old_job_id=pin.get("job_id"), timings=timings)
