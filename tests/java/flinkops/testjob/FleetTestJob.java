@@ -1,0 +1,179 @@
+/*
+ * Copyright: (c) 2026, flinkops.fleet developers
+ * GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+ */
+package flinkops.testjob;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
+import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.ParameterTool;
+
+import java.util.Arrays;
+
+/**
+ * Exactly-once probe for flinkops.fleet integration tests.
+ *
+ * <p>A rate-limited, deterministic sequence source (0, 1, 2, ...; its position is checkpointed) feeds a keyed
+ * running count per key {@code seq % keys}; every record is written as {@code seq,key,count} by a FileSink that
+ * commits part files only when a checkpoint completes. After any number of cancel / restore-from-checkpoint /
+ * stop-with-savepoint cycles the visible output must contain each sequence number 0..max exactly once and, per
+ * key, the counts 1..n in sequence order.
+ *
+ * <p>Arguments: {@code --output DIR} (required), {@code --rate 200}, {@code --keys 8},
+ * {@code --checkpoint-interval MS} (0 or {@code --no-checkpointing}: off), {@code --retention retain|delete},
+ * {@code --snapshot-delay-ms 0}, {@code --state-bytes 0}, {@code --parallelism N}, {@code --name fleet-test-job}.
+ * The source always runs with parallelism 1 so that sequence numbers stay contiguous.
+ */
+public final class FleetTestJob {
+
+    private FleetTestJob() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ParameterTool params = ParameterTool.fromArgs(args);
+        String output = params.getRequired("output");
+        long rate = params.getLong("rate", 200L);
+        int keys = params.getInt("keys", 8);
+        long interval = params.getLong("checkpoint-interval", -1L);
+        boolean noCheckpointing = params.has("no-checkpointing");
+        String retention = params.get("retention", "");
+        long snapshotDelayMs = params.getLong("snapshot-delay-ms", 0L);
+        long stateBytes = params.getLong("state-bytes", 0L);
+        int parallelism = params.getInt("parallelism", -1);
+        String name = params.get("name", "fleet-test-job");
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (parallelism > 0) {
+            env.setParallelism(parallelism);
+        }
+        if (!noCheckpointing && interval > 0) {
+            env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE);
+        }
+        if ("retain".equalsIgnoreCase(retention)) {
+            env.getCheckpointConfig().setExternalizedCheckpointRetention(ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        } else if ("delete".equalsIgnoreCase(retention)) {
+            env.getCheckpointConfig().setExternalizedCheckpointRetention(ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+        } else if (!retention.isEmpty()) {
+            throw new IllegalArgumentException("--retention must be retain or delete, got " + retention);
+        }
+
+        DataGeneratorSource<Long> source = new DataGeneratorSource<>(
+                new SequenceGenerator(), Long.MAX_VALUE, RateLimiterStrategy.perSecond(rate), Types.LONG);
+
+        DataStream<Long> sequence = env.fromSource(source, WatermarkStrategy.noWatermarks(), "sequence-source")
+                .uid("fleet-sequence-source")
+                .name("sequence-source")
+                .setParallelism(1)
+                .map(new SlowSnapshot(snapshotDelayMs))
+                .uid("fleet-slow-snapshot")
+                .name("slow-snapshot")
+                .setParallelism(1);
+
+        final int numKeys = keys;
+        DataStream<String> counted = sequence
+                .keyBy(seq -> seq % numKeys, Types.LONG)
+                .process(new RunningCount(stateBytes / Math.max(1, keys)))
+                .uid("fleet-running-count")
+                .name("running-count");
+
+        FileSink<String> sink = FileSink
+                .forRowFormat(new Path(output), new SimpleStringEncoder<String>("UTF-8"))
+                .withBucketAssigner(new BasePathBucketAssigner<>())
+                .withRollingPolicy(OnCheckpointRollingPolicy.build())
+                .build();
+        counted.sinkTo(sink).uid("fleet-file-sink").name("file-sink");
+
+        env.execute(name);
+    }
+
+    /** index -> index: the sequence numbers themselves. */
+    public static final class SequenceGenerator implements GeneratorFunction<Long, Long> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Long map(Long index) {
+            return index;
+        }
+    }
+
+    /** Identity map whose snapshots take {@code delayMs}, so checkpoints stay in flight for a while. */
+    public static final class SlowSnapshot extends RichMapFunction<Long, Long> implements CheckpointedFunction {
+        private static final long serialVersionUID = 1L;
+        private final long delayMs;
+
+        public SlowSnapshot(long delayMs) {
+            this.delayMs = delayMs;
+        }
+
+        @Override
+        public Long map(Long value) {
+            return value;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            if (delayMs > 0) {
+                Thread.sleep(delayMs);
+            }
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {
+            // stateless: only here to slow down snapshots
+        }
+    }
+
+    /** Running count per key in ValueState, plus optional padding state to make checkpoints large. */
+    public static final class RunningCount extends KeyedProcessFunction<Long, Long, String> {
+        private static final long serialVersionUID = 1L;
+        private final long paddingBytesPerKey;
+        private transient ValueState<Long> count;
+        private transient ValueState<byte[]> padding;
+
+        public RunningCount(long paddingBytesPerKey) {
+            this.paddingBytesPerKey = paddingBytesPerKey;
+        }
+
+        @Override
+        public void open(OpenContext openContext) {
+            count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
+            padding = getRuntimeContext().getState(
+                    new ValueStateDescriptor<>("padding", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        }
+
+        @Override
+        public void processElement(Long seq, Context ctx, Collector<String> out) throws Exception {
+            Long current = count.value();
+            long next = current == null ? 1L : current + 1L;
+            count.update(next);
+            if (paddingBytesPerKey > 0 && padding.value() == null) {
+                byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, paddingBytesPerKey)];
+                Arrays.fill(bytes, (byte) (seq & 0x7f));
+                padding.update(bytes);
+            }
+            out.collect(seq + "," + ctx.getCurrentKey() + "," + next);
+        }
+    }
+}
