@@ -69,6 +69,8 @@ def ensure_running(client, params, check_mode):
             result.update(job_id=job["jid"], state=job.get("state"))
             if restore_path:
                 result["restored"] = snapshots.restored_from_rest(client.checkpoints(job["jid"]))
+            if not check_mode:
+                ops.watch_stable(client, job["jid"], params.get("watch_seconds") or 0)
             return result
         if not params["replace"]:
             raise FlinkError("job %r already runs (%s) but %s; set replace=true to cancel it and start from %s" % (
@@ -153,6 +155,8 @@ def start(client, params, jar_id, restore_path, restore_id, deadline):
             out["first_checkpoint_id"] = ops.wait_new_checkpoint(client, job_id, deadline.left(), after, store, base,
                                                                  trigger=params["trigger_checkpoint"])
             timings["checkpoint"] = round(time.monotonic() - began, 3)
+            timings["first_checkpoint_at"] = round(time.time(), 3)
+        ops.watch_stable(client, job_id, params.get("watch_seconds") or 0)
     except FlinkError:
         ops.cleanup_failed_start(client, [dict(jid=job_id, state=client.job_status(job_id))], 30.0)
         raise

@@ -294,6 +294,7 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
         waited = wait_in_flight(client, job_id, left(), store, base)
         timings["in_flight_wait"] = round(time.monotonic() - started, 3)
     fence_started = time.monotonic()
+    timings["fence_started_at"] = round(time.time(), 3)
     if use_native:
         try:
             request_id, operation = native_request(client, job_id, "suspend", left())
@@ -366,7 +367,11 @@ def resume(client, job, method="auto", timeout=60.0, check_mode=False):
                     msg="job is %s and its checkpointing was never suspended natively: nothing to resume" % state)
     if check_mode:
         return dict(changed=True, method="native", job_state=state)
-    request_id, operation = native_request(client, job_id, "resume", timeout)
+    try:
+        request_id, operation = native_request(client, job_id, "resume", timeout)
+    except FlinkUnsupported:
+        raise FlinkError("method=native, but the cluster has no native checkpoint suspension API "
+                         "(POST %s answered 404): there is nothing to resume" % (NATIVE_ROUTE % job_id), job=job_id)
     return dict(changed=_native_changed(operation, "resume"), method="native", job_state=client.job_status(job_id),
                 request_id=request_id)
 
@@ -631,9 +636,63 @@ def wait_new_checkpoint(client, job_id, timeout, after_id=0, store=None, base=No
             if entry is not None and entry.get("id", 0) > after_id:
                 return True, entry["id"]
         state = client.job_status(job_id)
-        if state in LOCALLY_TERMINAL_STATES:
+        if state in LOCALLY_TERMINAL_STATES or state in ("RESTARTING", "FAILING"):
             raise FlinkError("job %s reached %s before completing a checkpoint" % (job_id, state), job=job_id,
                              flink_message=job_failure(client, job_id))
         return False, None
 
     return poll(check, timeout, "a new checkpoint of job %s" % job_id, interval=0.02, max_interval=0.2, job=job_id)
+
+
+def watch_stable(client, job_id, seconds, since_ms=None):
+    """Fail if the job leaves RUNNING or records an exception (a restart) within ``seconds``.
+
+    ``since_ms``: exceptions at or after this epoch time count (default: the job's start).
+    """
+    if not seconds:
+        return dict(watched_seconds=0)
+    if since_ms is None:
+        since_ms = next((j.get("start-time") for j in client.jobs_overview() if j.get("jid") == job_id), 0) or 0
+    end = time.monotonic() + seconds
+    while True:
+        state = client.job_status(job_id)
+        if state != "RUNNING":
+            raise FlinkError("job %s became %s during the %.0fs watch window" % (job_id, state, seconds), job=job_id,
+                             flink_message=job_failure(client, job_id))
+        failures = _exceptions_since(client, job_id, since_ms)
+        if failures:
+            raise FlinkError("job %s restarted during the %.0fs watch window" % (job_id, seconds), job=job_id,
+                             flink_message=failures[0])
+        if time.monotonic() >= end:
+            return dict(watched_seconds=seconds)
+        time.sleep(min(0.5, max(0.05, end - time.monotonic())))
+
+
+def _exceptions_since(client, job_id, since_ms):
+    try:
+        body = client.get("/jobs/%s/exceptions" % job_id, params={"maxExceptions": 5})
+    except FlinkError:
+        return []
+    entries = (body.get("exceptionHistory") or {}).get("entries") or []
+    return [summarize_throwable(e.get("stacktrace") or e.get("exceptionName") or "")
+            for e in entries if (e.get("timestamp") or 0) >= since_ms]
+
+
+def job_details(client, job, include_checkpoints):
+    """A /jobs/overview entry with its checkpoint settings and latest checkpoint (flink_job_info's shape)."""
+    info = snapshots.job_summary(job)
+    if not include_checkpoints:
+        return info
+    info["checkpointing"] = checkpoint_settings(client, info["job_id"])
+    stats = client.checkpoints(info["job_id"])
+    now = now_ms()
+    # A cached view of a fast-checkpointing job may show every entry discarded (subsumed since); the
+    # newest completed one still tells its id and age.
+    latest = snapshots.latest_completed(stats) or ((stats.get("latest") or {}).get("completed"))
+    info["latest_checkpoint"] = snapshots.snapshot_from_rest(latest, job, now_ms=now)
+    info["latest_savepoint"] = snapshots.snapshot_from_rest((stats.get("latest") or {}).get("savepoint"), job, now_ms=now)
+    info["restored_from"] = snapshots.restored_from_rest(stats)
+    info["checkpoint_counts"] = stats.get("counts") or {}
+    storage = snapshots.storage_dir_from_path((latest or {}).get("external_path"), info["job_id"])
+    info["checkpointing"]["storage_dir"] = storage or (client.checkpoint_storage_dir() if info["checkpointing"]["enabled"] else None)
+    return info

@@ -20,7 +20,7 @@ description:
   - A re-run after a crash resumes from the ledger's pin and never pins twice; a job already running on the target
     from the pin is no change.
   - If the start on the target fails, the module fails naming the pin, which stays recorded; restart the job from it on
-    the source cluster (the pin is kept: the target starts with claim mode C(NO_CLAIM) by default).
+    the source cluster. The pin is kept intact, because the target starts with claim mode C(NO_CLAIM) by default.
 author:
   - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:

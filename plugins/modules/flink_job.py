@@ -109,6 +109,12 @@ options:
         interval.
     type: bool
     default: false
+  watch_seconds:
+    description:
+      - After the job runs (and completed its first checkpoint with O(wait_for=checkpoint)), watch it this many seconds
+        and fail if it leaves C(RUNNING) or records an exception (a restart). Also applies to a job already running.
+    type: float
+    default: 0
   replace:
     description:
       - Replace a running job of that name that runs from other state than O(restore_from) (cancel it, then submit).
@@ -210,10 +216,12 @@ first_checkpoint_id:
   returned: when O(wait_for=checkpoint)
   type: int
 timings:
-  description: Seconds from submit to accepted, to all tasks running, and to the first checkpoint.
+  description:
+    - Seconds from submit to accepted, to all tasks running, and to the first checkpoint;
+      C(first_checkpoint_at) is the epoch time that checkpoint was seen.
   returned: when a job was submitted
   type: dict
-  sample: {submit: 0.12, running: 0.61, checkpoint: 0.83}
+  sample: {submit: 0.12, running: 0.61, checkpoint: 0.83, first_checkpoint_at: 1795240934.5}
 savepoint_path:
   description: Savepoint of O(state=stopped).
   returned: when O(state=stopped)
@@ -255,6 +263,7 @@ def main():
         wait_for=dict(type="str", default="running", choices=["submitted", "running", "checkpoint"]),
         trigger_checkpoint=dict(type="bool", default=False),
         replace=dict(type="bool", default=False),
+        watch_seconds=dict(type="float", default=0.0),
         checkpoint_dir=dict(type="str"),
         target_directory=dict(type="str"),
         drain=dict(type="bool", default=False),

@@ -160,39 +160,9 @@ jobs:
       type: dict
 """
 
-import time
-
-from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import FlinkModule
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
-
-
-def checkpoint_config_or_none(client, job_id):
-    """The job's checkpoint config, or None when checkpointing is off (Flink answers 404 then)."""
-    try:
-        return client.checkpoint_config(job_id)
-    except FlinkError as exc:
-        if exc.status == 404:
-            return None
-        raise
-
-
-def job_details(client, job, include_checkpoints):
-    info = snapshots.job_summary(job)
-    if not include_checkpoints:
-        return info
-    config = checkpoint_config_or_none(client, info["job_id"])
-    info["checkpointing"] = snapshots.checkpointing_summary(config)
-    stats = client.checkpoints(info["job_id"]) if config else {}
-    now_ms = int(time.time() * 1000)
-    latest = snapshots.latest_completed(stats)
-    info["latest_checkpoint"] = snapshots.snapshot_from_rest(latest, job, now_ms=now_ms)
-    info["latest_savepoint"] = snapshots.snapshot_from_rest(((stats.get("latest") or {}).get("savepoint")), job, now_ms=now_ms)
-    info["restored_from"] = snapshots.restored_from_rest(stats)
-    info["checkpoint_counts"] = stats.get("counts") or {}
-    storage = snapshots.storage_dir_from_path((latest or {}).get("external_path"), info["job_id"])
-    info["checkpointing"]["storage_dir"] = storage or (client.checkpoint_storage_dir() if config else None)
-    return info
 
 
 def list_jobs(module):
@@ -203,7 +173,7 @@ def list_jobs(module):
     states = [s.upper() for s in params["state"] or []]
     client = module.client
     jobs = client.find_jobs(job_id=job_id, name=params["name"], states=states)
-    return dict(changed=False, jobs=[job_details(client, job, params["include_checkpoints"]) for job in jobs])
+    return dict(changed=False, jobs=[ops.job_details(client, job, params["include_checkpoints"]) for job in jobs])
 
 
 def main():

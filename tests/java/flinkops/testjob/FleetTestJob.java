@@ -43,7 +43,8 @@ import java.util.Arrays;
  *
  * <p>Arguments: {@code --output DIR} (required), {@code --rate 200}, {@code --keys 8},
  * {@code --checkpoint-interval MS} (0 or {@code --no-checkpointing}: off), {@code --retention retain|delete},
- * {@code --snapshot-delay-ms 0}, {@code --state-bytes 0}, {@code --parallelism N}, {@code --name fleet-test-job}.
+ * {@code --snapshot-delay-ms 0}, {@code --state-bytes 0}, {@code --parallelism N}, {@code --name fleet-test-job},
+ * {@code --uid-suffix S} (appended to every operator uid: a snapshot of the job then maps onto no operator).
  * The source always runs with parallelism 1 so that sequence numbers stay contiguous.
  */
 public final class FleetTestJob {
@@ -63,6 +64,8 @@ public final class FleetTestJob {
         long stateBytes = params.getLong("state-bytes", 0L);
         int parallelism = params.getInt("parallelism", -1);
         String name = params.get("name", "fleet-test-job");
+        // A different suffix gives every operator another uid, so a snapshot of the job does not map onto it.
+        String uidSuffix = params.get("uid-suffix", "");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (parallelism > 0) {
@@ -83,11 +86,11 @@ public final class FleetTestJob {
                 new SequenceGenerator(), Long.MAX_VALUE, RateLimiterStrategy.perSecond(rate), Types.LONG);
 
         DataStream<Long> sequence = env.fromSource(source, WatermarkStrategy.noWatermarks(), "sequence-source")
-                .uid("fleet-sequence-source")
+                .uid("fleet-sequence-source" + uidSuffix)
                 .name("sequence-source")
                 .setParallelism(1)
                 .map(new SlowSnapshot(snapshotDelayMs))
-                .uid("fleet-slow-snapshot")
+                .uid("fleet-slow-snapshot" + uidSuffix)
                 .name("slow-snapshot")
                 .setParallelism(1);
 
@@ -95,7 +98,7 @@ public final class FleetTestJob {
         DataStream<String> counted = sequence
                 .keyBy(seq -> seq % numKeys, Types.LONG)
                 .process(new RunningCount(stateBytes / Math.max(1, keys)))
-                .uid("fleet-running-count")
+                .uid("fleet-running-count" + uidSuffix)
                 .name("running-count");
 
         FileSink<String> sink = FileSink
@@ -103,7 +106,7 @@ public final class FleetTestJob {
                 .withBucketAssigner(new BasePathBucketAssigner<>())
                 .withRollingPolicy(OnCheckpointRollingPolicy.build())
                 .build();
-        counted.sinkTo(sink).uid("fleet-file-sink").name("file-sink");
+        counted.sinkTo(sink).uid("fleet-file-sink" + uidSuffix).name("file-sink");
 
         env.execute(name);
     }
@@ -121,6 +124,7 @@ public final class FleetTestJob {
     /** Identity map whose snapshots take {@code delayMs}, so checkpoints stay in flight for a while. */
     public static final class SlowSnapshot extends RichMapFunction<Long, Long> implements CheckpointedFunction {
         private static final long serialVersionUID = 1L;
+        private static final boolean FAIL_HERE = Boolean.getBoolean("fleet.test.fail");
         private final long delayMs;
 
         public SlowSnapshot(long delayMs) {
@@ -129,6 +133,10 @@ public final class FleetTestJob {
 
         @Override
         public Long map(Long value) {
+            if (FAIL_HERE) {
+                // Failure injection for rollback tests: set -Dfleet.test.fail=true on one cluster's TaskManagers.
+                throw new IllegalStateException("injected failure: -Dfleet.test.fail=true on this TaskManager");
+            }
             return value;
         }
 

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+"""patch_fleet.yml end to end: real local Flink clusters, EC2 nodes in moto, real ansible-playbook runs.
+
+One fleet of two clusters patched in one wave: ``bg`` (blue_green: its new nodes map to a second local Flink
+cluster) and ``ip`` (in_place: its replaced JobManager node maps back to the same local cluster, as behind a
+stable DNS name). Exactly-once is proven on the test job's committed output of each lineage.
+"""
+
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from tests.harness import localfleet
+from tests.harness.moto import aws_env
+from tests.harness.rest import FlinkRest
+from tests.harness.testjob import verify_exactly_once
+from tests.integration.ami_rotation.fleet import running_instances
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "..", "playbooks", "patch_fleet.yml")
+JOB = localfleet.JOB_NAME
+
+
+def active_jobs(cluster, name=JOB):
+    return [j for j in FlinkRest(cluster.url).jobs_overview() if j["name"] == name and j["state"] == "RUNNING"]
+
+
+def wait_checkpoints(cluster, job_id, count=2, timeout=60):
+    rest = FlinkRest(cluster.url)
+    rest.wait_checkpoints(job_id, count, timeout=timeout)
+
+
+def stop_and_verify(cluster, output):
+    """Stop the lineage's running job with a savepoint (commits pending files) and check exactly-once."""
+    (job,) = active_jobs(cluster)
+    FlinkRest(cluster.url).stop_with_savepoint(job["jid"], "file://" + cluster.savepoint_dir)
+    return verify_exactly_once(output)
+
+
+def report(workdir):
+    runs = os.listdir(os.path.join(workdir, "reports"))
+    newest = sorted(runs, key=lambda r: os.path.getmtime(os.path.join(workdir, "reports", r)))[-1]
+    with open(os.path.join(workdir, "reports", newest, "report.json"), encoding="utf-8") as handle:
+        return json.load(handle), os.path.join(workdir, "reports", newest)
+
+
+@pytest.fixture
+def fleet(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
+    """Two clusters (bg: old + new local Flink; ip: one local Flink) running the test job, nodes in moto."""
+    moto.reset()
+    ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+    old_ami, new_ami = localfleet.make_amis(ec2)
+    bg_old = flink_cluster(name="bg-old", rest_cache="3 s")
+    bg_new = flink_cluster(name="bg-new", rest_cache="3 s")
+    ip = flink_cluster(name="ip", rest_cache="3 s")
+    hosts = {
+        "bg": dict(localfleet.add_cluster(ec2, autoscaling, "bg", old_ami, bg_old, bg_new), flink_patch_strategy="blue_green",
+                   flink_patch_new_checkpoint_dir="file://" + bg_new.checkpoint_dir),
+        "ip": dict(localfleet.add_cluster(ec2, autoscaling, "ip", old_ami, ip), flink_patch_strategy="in_place"),
+    }
+    outputs = {}
+    for name, cluster in (("bg", bg_old), ("ip", ip)):
+        outputs[name] = os.path.join(workdir, "out-" + name)
+        spec = localfleet.job_spec(test_job_jar, outputs[name])
+        hosts[name]["flink_patch_jobs"] = [spec]
+        job_id = submit_test_job(cluster, outputs[name], checkpoint_interval=300, name=JOB)
+        wait_checkpoints(cluster, job_id)
+    common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
+    path = localfleet.write_inventory(os.path.join(workdir, "inventory.json"), localfleet.inventory(hosts, common))
+    return dict(inventory=path, old_ami=old_ami, new_ami=new_ami, ec2=ec2, autoscaling=autoscaling,
+                bg_old=bg_old, bg_new=bg_new, ip=ip, outputs=outputs, env=aws_env(moto.endpoint_url))
+
+
+@pytest.mark.slow
+@pytest.mark.max_clusters(3)
+def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, fleet, workdir):
+    ec2 = fleet["ec2"]
+    before = {name: running_instances(ec2, name) for name in ("bg", "ip")}
+
+    # 1. Check mode is a plan: nothing changes anywhere.
+    plan = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], check=True, env=fleet["env"])
+    assert plan.rc == 0, plan.describe()
+    assert {name: running_instances(ec2, name) for name in ("bg", "ip")} == before
+    assert len(active_jobs(fleet["bg_old"])) == 1 and len(active_jobs(fleet["ip"])) == 1
+    assert not active_jobs(fleet["bg_new"])
+    planned, _dir = report(workdir)
+    assert {c["status"] for c in planned["clusters"].values()} == {"planned"}
+
+    # 2. The patch.
+    old_ids = {name: active_jobs(fleet[key])[0]["jid"] for name, key in (("bg", "bg_old"), ("ip", "ip"))}
+    started = time.time()
+    run = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert run.rc == 0, run.describe()
+    print("patch run took %.1fs" % (time.time() - started))
+    result, report_dir = report(workdir)
+    assert os.path.exists(os.path.join(report_dir, "report.html"))
+    for name in ("bg", "ip"):
+        cluster = result["clusters"][name]
+        assert cluster["status"] == "patched", cluster
+        (job,) = cluster["jobs"]
+        assert job["old_job_id"] == old_ids[name]
+        assert job["pin_id"] and job["new_job_id"] and job["verified"], job
+        assert job["downtime"] is not None and job["downtime"] > 0
+        print("%s: pin %s, downtime %.3fs" % (name, job["pin_id"], job["downtime"]))
+        # every node now runs the target AMI
+        assert set(running_instances(ec2, name).values()) == {fleet["new_ami"]}
+    # blue/green: the job runs on the new cluster, restored from the pin; nothing left on the old one
+    (moved,) = active_jobs(fleet["bg_new"])
+    restored = FlinkRest(fleet["bg_new"].url).checkpoints(moved["jid"])["latest"]["restored"]
+    assert restored["id"] == result["clusters"]["bg"]["jobs"][0]["pin_id"]
+    assert not active_jobs(fleet["bg_old"])
+    # in place: the job runs again on the same cluster, from the pin
+    (again,) = active_jobs(fleet["ip"])
+    assert again["jid"] != old_ids["ip"]
+    # the ledger closed both pins
+    for name in ("bg", "ip"):
+        with open(os.path.join(workdir, "ledger", name, JOB + ".json"), encoding="utf-8") as handle:
+            assert json.load(handle)["status"] == "done"
+
+    # 3. A second run right after changes nothing.
+    rerun = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert rerun.rc == 0, rerun.describe()
+    second, _dir = report(workdir)
+    assert {c["status"] for c in second["clusters"].values()} == {"skipped"}, second
+    assert [j["jid"] for j in active_jobs(fleet["bg_new"])] == [moved["jid"]]
+    assert [j["jid"] for j in active_jobs(fleet["ip"])] == [again["jid"]]
+
+    # 4. Exactly once across the move, for both lineages.
+    for name, key in (("bg", "bg_new"), ("ip", "ip")):
+        summary = stop_and_verify(fleet[key], fleet["outputs"][name])
+        assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
