@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 
 from tests.harness.paths import CACHE_DIR, HOME_DIR, REPO_ROOT, VENV_BIN, VENV_PYTHON, ensure_dir, sandbox_env, venv_site_packages
 
@@ -75,6 +76,7 @@ class PlaybookResult:
         self.stderr = stderr
         self.args = args
         self.run_dir = run_dir
+        self.killed = None  # why run_playbook(kill_when=...) killed the run, if it did
         self.data = _parse_json_document(stdout)
 
     @property
@@ -165,11 +167,13 @@ def _new_run_dir(prefix):
 
 
 def run_playbook(playbook, extra_vars=None, check=False, env=None, inventory=None, timeout=DEFAULT_TIMEOUT,
-                 limit=None, tags=None, verbosity=0, extra_args=None, diff=False):
+                 limit=None, tags=None, verbosity=0, extra_args=None, diff=False, kill_when=None):
     """Run ``.venv/bin/ansible-playbook`` on ``playbook`` (a path or YAML text) and return a :class:`PlaybookResult`.
 
     ``extra_vars`` (dict) is passed as ``-e @file.json``; ``inventory`` is a path, INI/YAML text, or a dict (JSON
     inventory); without it the implicit localhost is used. The process is killed by PID on timeout.
+    ``kill_when``: a callable polled every 50 ms while the playbook runs; when it returns true the whole process
+    group (ansible-playbook, its workers and the modules they run) is SIGKILLed, as in a crash of the controller.
     """
     run_dir = _new_run_dir("playbook-")
     playbook_path = _materialize(playbook, run_dir, "playbook.yml")
@@ -195,6 +199,8 @@ def run_playbook(playbook, extra_vars=None, check=False, env=None, inventory=Non
     if verbosity:
         args.append("-" + "v" * int(verbosity))
     args.extend(extra_args or [])
+    if kill_when is not None:
+        return _run_until(args, env, run_dir, timeout, kill_when)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             env=ansible_env(env), cwd=run_dir, text=True)
     try:
@@ -204,6 +210,30 @@ def run_playbook(playbook, extra_vars=None, check=False, env=None, inventory=Non
         stdout, stderr = proc.communicate()
         stderr += "\n[harness] ansible-playbook killed after %s s timeout" % timeout
     return PlaybookResult(proc.returncode, stdout, stderr, args, run_dir)
+
+
+def _run_until(args, env, run_dir, timeout, kill_when):
+    """Run the playbook in its own process group with output to files; SIGKILL the group once ``kill_when()``."""
+    out_path, err_path = os.path.join(run_dir, "stdout"), os.path.join(run_dir, "stderr")
+    with open(out_path, "w", encoding="utf-8") as out, open(err_path, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=ansible_env(env), cwd=run_dir,
+                                text=True, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        killed = None
+        while proc.poll() is None:
+            if kill_when() or time.monotonic() > deadline:
+                killed = "condition met" if time.monotonic() <= deadline else "timeout"
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            time.sleep(0.05)
+    with open(out_path, encoding="utf-8") as out, open(err_path, encoding="utf-8") as err:
+        stdout, stderr = out.read(), err.read()
+    if killed:
+        stderr += "\n[harness] ansible-playbook process group killed (%s)" % killed
+    result = PlaybookResult(proc.returncode, stdout, stderr, args, run_dir)
+    result.killed = killed
+    return result
 
 
 def _terminate(proc):

@@ -49,35 +49,46 @@ def report(workdir):
 
 
 @pytest.fixture
-def fleet(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
-    """Two clusters (bg: old + new local Flink; ip: one local Flink) running the test job, nodes in moto."""
-    moto.reset()
-    ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
-    old_ami, new_ami = localfleet.make_amis(ec2)
-    bg_old = flink_cluster(name="bg-old", rest_cache="3 s")
-    bg_new = flink_cluster(name="bg-new", rest_cache="3 s")
-    ip = flink_cluster(name="ip", rest_cache="3 s")
-    hosts = {
-        "bg": dict(localfleet.add_cluster(ec2, autoscaling, "bg", old_ami, bg_old, bg_new), flink_patch_strategy="blue_green",
-                   flink_patch_new_checkpoint_dir="file://" + bg_new.checkpoint_dir),
-        "ip": dict(localfleet.add_cluster(ec2, autoscaling, "ip", old_ami, ip), flink_patch_strategy="in_place"),
-    }
-    outputs = {}
-    for name, cluster in (("bg", bg_old), ("ip", ip)):
-        outputs[name] = os.path.join(workdir, "out-" + name)
-        spec = localfleet.job_spec(test_job_jar, outputs[name])
-        hosts[name]["flink_patch_jobs"] = [spec]
-        job_id = submit_test_job(cluster, outputs[name], checkpoint_interval=300, name=JOB)
-        wait_checkpoints(cluster, job_id)
-    common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
-    path = localfleet.write_inventory(os.path.join(workdir, "inventory.json"), localfleet.inventory(hosts, common))
-    return dict(inventory=path, old_ami=old_ami, new_ami=new_ami, ec2=ec2, autoscaling=autoscaling,
-                bg_old=bg_old, bg_new=bg_new, ip=ip, outputs=outputs, env=aws_env(moto.endpoint_url))
+def build_fleet(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
+    """``build_fleet(bg=True, ip=True, bg_new_config=None)``: clusters running the test job, their nodes in moto.
+
+    bg: an old and a new local Flink cluster (blue_green); ip: one local Flink cluster (in_place).
+    """
+
+    def build(bg=True, ip=True, bg_new_config=None):
+        moto.reset()
+        ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+        old_ami, new_ami = localfleet.make_amis(ec2)
+        fleet = dict(old_ami=old_ami, new_ami=new_ami, ec2=ec2, autoscaling=autoscaling, outputs={},
+                     env=aws_env(moto.endpoint_url))
+        hosts = {}
+        if bg:
+            fleet["bg_old"] = flink_cluster(name="bg-old", rest_cache="3 s")
+            fleet["bg_new"] = flink_cluster(name="bg-new", rest_cache="3 s", config=bg_new_config)
+            hosts["bg"] = dict(localfleet.add_cluster(ec2, autoscaling, "bg", old_ami, fleet["bg_old"], fleet["bg_new"]),
+                               flink_patch_strategy="blue_green",
+                               flink_patch_new_checkpoint_dir="file://" + fleet["bg_new"].checkpoint_dir)
+        if ip:
+            fleet["ip"] = flink_cluster(name="ip", rest_cache="3 s")
+            hosts["ip"] = dict(localfleet.add_cluster(ec2, autoscaling, "ip", old_ami, fleet["ip"]), flink_patch_strategy="in_place")
+        for name in hosts:
+            cluster = fleet["bg_old" if name == "bg" else "ip"]
+            fleet["outputs"][name] = os.path.join(workdir, "out-" + name)
+            hosts[name]["flink_patch_jobs"] = [localfleet.job_spec(test_job_jar, fleet["outputs"][name])]
+            job_id = submit_test_job(cluster, fleet["outputs"][name], checkpoint_interval=300, name=JOB)
+            wait_checkpoints(cluster, job_id)
+        common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
+        fleet["inventory"] = localfleet.write_inventory(os.path.join(workdir, "inventory.json"),
+                                                        localfleet.inventory(hosts, common))
+        return fleet
+
+    return build
 
 
 @pytest.mark.slow
 @pytest.mark.max_clusters(3)
-def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, fleet, workdir):
+def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, build_fleet, workdir):
+    fleet = build_fleet()
     ec2 = fleet["ec2"]
     before = {name: running_instances(ec2, name) for name in ("bg", "ip")}
 
@@ -133,3 +144,71 @@ def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, fleet, workdir):
     for name, key in (("bg", "bg_new"), ("ip", "ip")):
         summary = stop_and_verify(fleet[key], fleet["outputs"][name])
         assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+def ledger_entry(workdir, cluster):
+    try:
+        with open(os.path.join(workdir, "ledger", cluster, JOB + ".json"), encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.mark.slow
+def test_crash_after_pin_and_after_rotation_resumes_from_the_same_pin(ansible, build_fleet, workdir):
+    fleet = build_fleet(bg=False, ip=True)
+    ec2, new_ami = fleet["ec2"], fleet["new_ami"]
+    old_id = active_jobs(fleet["ip"])[0]["jid"]
+
+    # Crash 1: the controller dies right after the pin is in the ledger (before the rotation finished).
+    first = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"],
+                                 kill_when=lambda: (ledger_entry(workdir, "ip") or {}).get("status") == "pinned")
+    assert first.killed == "condition met", first.describe()
+    pin = ledger_entry(workdir, "ip")
+    assert pin["old_job_id"] == old_id and pin["checkpoint_id"]
+    assert not active_jobs(fleet["ip"])  # fenced
+
+    # Crash 2: the re-run dies once every node runs the new AMI (before or while the job is restored).
+    second = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"],
+                                  kill_when=lambda: set(running_instances(ec2, "ip").values()) == {new_ami})
+    assert second.killed == "condition met", second.describe()
+    assert ledger_entry(workdir, "ip")["checkpoint_id"] == pin["checkpoint_id"]  # never pinned twice
+
+    # The third run finishes from the same pin.
+    third = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert third.rc == 0, third.describe()
+    entry = ledger_entry(workdir, "ip")
+    assert entry["status"] == "done" and entry["checkpoint_id"] == pin["checkpoint_id"]
+    assert entry["pinned_at"] == pin["pinned_at"]
+    (job,) = active_jobs(fleet["ip"])
+    restored = FlinkRest(fleet["ip"].url).checkpoints(job["jid"])["latest"]["restored"]
+    assert restored["id"] == pin["checkpoint_id"]
+    assert set(running_instances(ec2, "ip").values()) == {new_ami}
+    summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+@pytest.mark.slow
+@pytest.mark.max_clusters(2)
+def test_failed_restore_rolls_back_to_the_old_nodes_from_the_same_pin(ansible, build_fleet, workdir):
+    # The new cluster's TaskManager makes the test job fail at once: the restore there never checkpoints.
+    fleet = build_fleet(bg=True, ip=False, bg_new_config={"env.java.opts.taskmanager": "-Dfleet.test.fail=true"})
+    ec2, old_ami = fleet["ec2"], fleet["old_ami"]
+    old_nodes = running_instances(ec2, "bg")
+    run = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert run.rc != 0
+    result, _dir = report(workdir)
+    cluster = result["clusters"]["bg"]
+    assert cluster["status"] == "rolled_back", cluster
+    assert "rolled back" in cluster["error"] or cluster["rolled_back"] == [JOB]
+    entry = ledger_entry(workdir, "bg")
+    assert entry["status"] == "rolled_back"
+    # the job runs again on the old nodes, from the same pin; the replacement nodes are gone, the old ones stay
+    (job,) = active_jobs(fleet["bg_old"])
+    restored = FlinkRest(fleet["bg_old"].url).checkpoints(job["jid"])["latest"]["restored"]
+    assert restored["id"] == entry["checkpoint_id"]
+    assert not active_jobs(fleet["bg_new"])
+    assert running_instances(ec2, "bg") == old_nodes
+    assert set(old_nodes.values()) == {old_ami}
+    summary = stop_and_verify(fleet["bg_old"], fleet["outputs"]["bg"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
