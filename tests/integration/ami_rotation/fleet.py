@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+"""Build a fake Flink fleet in moto (AMIs, launch templates, ASGs) for the ami_rotation tests.
+
+Empirical moto 5.2 behaviour these helpers rely on (checked against ``moto_server``):
+
+* ``register_image`` ignores ``Architecture`` (the image has none), so AMIs are made with ``create_image`` from an
+  instance, which copies the instance's architecture (an instance inherits it from its AMI, ``x86_64`` by default).
+  An ``arm64`` AMI is made from an instance launched on one of moto's built-in ``arm64`` Amazon images.
+* ``disable_image`` puts an AMI in state ``disabled`` (a real "not available" image).
+* ASGs launch their instances synchronously; they are ``InService`` at once. ``$Latest``/``$Default``/numbered
+  launch template versions decide the AMI of new instances (moto reports ``Version: 1`` in the ASG's
+  instance list whatever version was used, so AMIs are always checked with DescribeInstances).
+* ``TerminateInstanceInAutoScalingGroup`` with ``ShouldDecrementDesiredCapacity=False`` launches the replacement
+  synchronously from the ASG's current launch template version.
+* Instance refresh (Start/Describe/CancelInstanceRefresh) is NOT implemented: moto answers HTTP 500.
+* Instances get invented ``10.x`` private IPs: tests map them to loopback addresses, nothing connects to them.
+"""
+
+AMI_OWNER = "123456789012"  # moto's default account
+
+
+def make_ami(ec2, name, arch="x86_64"):
+    """An ``available`` AMI named ``name`` with architecture ``arch`` (via an instance + create_image)."""
+    source = [i for i in ec2.describe_images(Owners=["amazon"])["Images"] if i.get("Architecture") == arch][0]
+    instance = ec2.run_instances(ImageId=source["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                 TagSpecifications=[{"ResourceType": "instance",
+                                                     "Tags": [{"Key": "purpose", "Value": "ami-builder"}]}])
+    instance_id = instance["Instances"][0]["InstanceId"]
+    image_id = ec2.create_image(InstanceId=instance_id, Name=name)["ImageId"]
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    return image_id
+
+
+def make_cluster(ec2, autoscaling, cluster, ami, sizes=None, lt_version="$Latest"):
+    """Launch template ``<cluster>-lt`` on ``ami`` + one ASG per Flink role (``<cluster>-jobmanager``/``-taskmanager``).
+
+    Returns ``{"template_id", "asgs": [names]}``.
+    """
+    sizes = sizes or {"jobmanager": 1, "taskmanager": 2}
+    template = ec2.create_launch_template(
+        LaunchTemplateName="%s-lt" % cluster,
+        LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})["LaunchTemplate"]
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    names = []
+    for role, size in sizes.items():
+        name = "%s-%s" % (cluster, role)
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplateId"], "Version": lt_version},
+            MinSize=size, MaxSize=size * 2, DesiredCapacity=size, VPCZoneIdentifier=subnet,
+            Tags=[{"Key": "flink:cluster", "Value": cluster, "PropagateAtLaunch": True},
+                  {"Key": "flink:role", "Value": role, "PropagateAtLaunch": True}])
+        names.append(name)
+    return {"template_id": template["LaunchTemplateId"], "asgs": names}
+
+
+def asg_instances(autoscaling, name):
+    """Instance ids of ASG ``name`` (empty when the ASG does not exist)."""
+    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    return sorted(i["InstanceId"] for g in groups for i in g["Instances"])
+
+
+def instance_amis(ec2, instance_ids):
+    """``{instance_id: image_id}`` of the given instances."""
+    if not instance_ids:
+        return {}
+    reservations = ec2.describe_instances(InstanceIds=list(instance_ids))["Reservations"]
+    return {i["InstanceId"]: i["ImageId"] for r in reservations for i in r["Instances"]}
+
+
+def running_instances(ec2, cluster):
+    """``{instance_id: image_id}`` of the running instances tagged ``flink:cluster=<cluster>``."""
+    reservations = ec2.describe_instances(Filters=[{"Name": "tag:flink:cluster", "Values": [cluster]},
+                                                   {"Name": "instance-state-name", "Values": ["running", "pending"]}])
+    return {i["InstanceId"]: i["ImageId"] for r in reservations["Reservations"] for i in r["Instances"]}
+
+
+def snapshot(ec2, autoscaling):
+    """Everything a run may change: ASGs (+ capacity, template version), templates (+ versions), live instances."""
+    groups = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+    templates = ec2.describe_launch_templates()["LaunchTemplates"]
+    reservations = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running", "pending"]}])
+    return {
+        "asgs": sorted((g["AutoScalingGroupName"], g["DesiredCapacity"], str(g.get("LaunchTemplate")),
+                        tuple(sorted(i["InstanceId"] for i in g["Instances"]))) for g in groups),
+        "templates": sorted((t["LaunchTemplateId"], t["DefaultVersionNumber"], t["LatestVersionNumber"]) for t in templates),
+        "instances": sorted((i["InstanceId"], i["ImageId"]) for r in reservations["Reservations"] for i in r["Instances"]),
+    }

@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+"""flinkops.fleet.ami_rotation through real ``ansible-playbook`` runs against ``moto_server`` on 127.0.0.1.
+
+``replace`` and ``blue_green`` run for real against moto. moto does NOT implement the ASG instance refresh API
+(Start/Describe/CancelInstanceRefresh answer HTTP 500), so the ``instance_refresh`` strategy runs through
+:mod:`tests.integration.ami_rotation.refresh_stub`: a loopback proxy that forwards everything to moto and answers
+the three refresh actions with recorded-shape AWS XML and scripted statuses. See
+:mod:`tests.integration.ami_rotation.fleet` for the moto behaviours the fixtures rely on (verified empirically).
+Node addresses are mapped to loopback endpoints; the 10.x/172.31.x addresses moto invents are never contacted.
+"""
+
+import os
+
+import pytest
+
+from tests.harness.moto import aws_env
+from tests.integration.ami_rotation import fleet
+from tests.integration.ami_rotation.refresh_stub import RefreshStub
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ami_rotation", "rotate.yml")
+CLUSTER = "prod-a"
+
+
+@pytest.fixture
+def aws(moto):
+    """A clean moto with an old and a new x86_64 AMI and cluster prod-a (1 jobmanager, 2 taskmanagers) on the old one."""
+    moto.reset()
+    ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+    old = fleet.make_ami(ec2, "flink-node-2024.01")
+    new = fleet.make_ami(ec2, "flink-node-2024.02")
+    cluster = fleet.make_cluster(ec2, autoscaling, CLUSTER, old)
+    return {"moto": moto, "ec2": ec2, "asg": autoscaling, "old": old, "new": new, "cluster": cluster}
+
+
+def run(ansible, aws, check=False, endpoint=None, **extra):
+    """Run rotate.yml with the connection vars, fast polling and loopback addresses for the current nodes."""
+    current = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
+    extra_vars = {
+        "ami_rotation_aws_endpoint_url": endpoint or aws["moto"].endpoint_url,
+        "ami_rotation_aws_region": "us-east-1",
+        "ami_rotation_asg_names": aws["cluster"]["asgs"],
+        "ami_rotation_target_ami_id": aws["new"],
+        "ami_rotation_address_map": dict((iid, "127.0.0.1:%d" % (18000 + n)) for n, iid in enumerate(current)),
+        "ami_rotation_address_pool": ["127.0.0.1:%d" % (19000 + n) for n in range(8)],
+        "ami_rotation_wait_delay": 0,
+        "ami_rotation_wait_retries": 10,
+        "ami_rotation_wait_timeout": 30,
+    }
+    extra_vars.update(extra)
+    return ansible.run_playbook(PLAYBOOK, extra_vars=extra_vars, check=check, env=aws_env())
+
+
+def changed_tasks(result):
+    return [t["task"]["name"] for t in result.tasks for res in t["hosts"].values() if res.get("changed")]
+
+
+def all_on(aws, ami):
+    instances = fleet.running_instances(aws["ec2"], CLUSTER)
+    return bool(instances) and set(instances.values()) == {ami}
+
+
+def test_replace_check_mode_then_rotate_then_idempotent(ansible, aws):
+    before = fleet.snapshot(aws["ec2"], aws["asg"])
+
+    plan = run(ansible, aws, check=True)
+    assert not plan.failed, plan.describe()
+    result = plan.task("Report ami_rotation_result")["ami_rotation_result"]
+    assert [(p["current_ami"], p["target_ami"], p["action"]) for p in result["plan"]] == [(aws["old"], aws["new"], "replace")] * 3
+    assert all(p["address"].startswith("127.0.0.1:") for p in result["plan"])
+    assert result["changed"] is False and result["check_mode"] is True
+    assert changed_tasks(plan) == []
+    assert fleet.snapshot(aws["ec2"], aws["asg"]) == before, "check mode changed something"
+
+    rotated = run(ansible, aws, ami_rotation_batch_size=2)
+    assert not rotated.failed, rotated.describe()
+    result = rotated.task("Report ami_rotation_result")["ami_rotation_result"]
+    assert result["changed"] is True
+    assert {n["ami"] for n in result["nodes_before"]} == {aws["old"]}
+    assert {n["ami"] for n in result["nodes_after"]} == {aws["new"]} and len(result["nodes_after"]) == 3
+    assert all_on(aws, aws["new"])
+    groups = aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=aws["cluster"]["asgs"])["AutoScalingGroups"]
+    assert sorted(g["DesiredCapacity"] for g in groups) == [1, 2], "capacity was decremented"
+    template = aws["ec2"].describe_launch_templates(LaunchTemplateIds=[aws["cluster"]["template_id"]])["LaunchTemplates"][0]
+    assert (template["DefaultVersionNumber"], template["LatestVersionNumber"]) == (1, 2), "old versions kept, default unchanged"
+
+    after = fleet.snapshot(aws["ec2"], aws["asg"])
+    again = run(ansible, aws)
+    assert not again.failed, again.describe()
+    result = again.task("Report ami_rotation_result")["ami_rotation_result"]
+    assert result["changed"] is False and {p["action"] for p in result["plan"]} == {"skip"}
+    assert changed_tasks(again) == []
+    assert fleet.snapshot(aws["ec2"], aws["asg"]) == after
+
+
+def test_plan_target_from_filters_and_ssm(ansible, aws):
+    newest = fleet.make_ami(aws["ec2"], "flink-node-2024.03")
+    by_filter = run(ansible, aws, entry="plan", ami_rotation_target_ami_id="",
+                    ami_rotation_target_ami_filters={"name": "flink-node-*"}, ami_rotation_target_ami_owners=["self"])
+    assert not by_filter.failed, by_filter.describe()
+    assert by_filter.task("Report ami_rotation_result")["ami_rotation_result"]["target_ami"] == newest
+
+    aws["moto"].client("ssm").put_parameter(Name="/flinkops/test/flink-node-ami", Value=aws["new"], Type="String")
+    by_ssm = run(ansible, aws, entry="plan", ami_rotation_target_ami_id="",
+                 ami_rotation_target_ami_ssm_parameter="/flinkops/test/flink-node-ami",
+                 ami_rotation_node_filters={"tag:flink:cluster": CLUSTER, "tag:flink:role": "taskmanager"}, ami_rotation_asg_names=[])
+    assert not by_ssm.failed, by_ssm.describe()
+    result = by_ssm.task("Report ami_rotation_result")["ami_rotation_result"]
+    assert result["target_ami"] == aws["new"]
+    assert [n["role"] for n in result["nodes_before"]] == ["taskmanager", "taskmanager"]
+    assert changed_tasks(by_filter) + changed_tasks(by_ssm) == []
+
+
+def test_blue_green_up_rerun_then_remove_old(ansible, aws):
+    old_ids = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
+    up = run(ansible, aws, entry="blue_green_up", ami_rotation_blue_green_tags={"flink:generation": "green"})
+    assert not up.failed, up.describe()
+    green = up.task("Report ami_rotation_blue_green")["ami_rotation_blue_green"]
+    assert sorted(green["old_instance_ids"]) == old_ids
+    assert len(green["new_nodes"]) == 3 and {n["ami"] for n in green["new_nodes"]} == {aws["new"]}
+    assert sorted(n["address"] for n in green["new_nodes"]) == ["127.0.0.1:19000", "127.0.0.1:19001", "127.0.0.1:19002"]
+    assert sorted(green["new_asgs"]) == sorted("%s-%s" % (name, aws["new"]) for name in aws["cluster"]["asgs"])
+    # the old nodes are untouched
+    assert set(fleet.instance_amis(aws["ec2"], old_ids).values()) == {aws["old"]}
+    assert all(fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"])
+
+    snap = fleet.snapshot(aws["ec2"], aws["asg"])
+    again = run(ansible, aws, entry="blue_green_up", ami_rotation_blue_green_tags={"flink:generation": "green"},
+                ami_rotation_address_map={})
+    assert not again.failed, again.describe()
+    assert fleet.snapshot(aws["ec2"], aws["asg"]) == snap, "second bring-up changed something"
+
+    removed = run(ansible, aws, entry="blue_green_up", then="blue_green_remove_old",
+                  ami_rotation_blue_green_tags={"flink:generation": "green"})
+    assert not removed.failed, removed.describe()
+    assert not any(fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"])
+    assert not aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=aws["cluster"]["asgs"])["AutoScalingGroups"]
+    assert all_on(aws, aws["new"]) and len(fleet.running_instances(aws["ec2"], CLUSTER)) == 3
+
+
+def test_blue_green_rollback_removes_only_the_new_nodes(ansible, aws):
+    # one extra jobmanager outside any ASG, selected by tags: blue/green launches a tagged twin for it
+    standalone = aws["ec2"].run_instances(
+        ImageId=aws["old"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "flink:cluster", "Value": CLUSTER},
+                                                                {"Key": "flink:role", "Value": "jobmanager"}]}])["Instances"][0]["InstanceId"]
+    old = fleet.running_instances(aws["ec2"], CLUSTER)
+    result = run(ansible, aws, entry="blue_green_up", then="blue_green_remove_new", ami_rotation_asg_names=[],
+                 ami_rotation_node_filters={"tag:flink:cluster": CLUSTER})
+    assert not result.failed, result.describe()
+    green = result.task("Report ami_rotation_blue_green")["ami_rotation_blue_green"]
+    assert len(green["new_nodes"]) == 4
+    assert [n for n in green["new_nodes"] if not n["asg"]][0]["ami"] == aws["new"]
+    assert standalone in green["old_instance_ids"]
+    assert fleet.running_instances(aws["ec2"], CLUSTER) == old, "rollback must leave exactly the old nodes"
+    assert not aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=green["new_asgs"])["AutoScalingGroups"]
+
+
+def _disable(aws):
+    aws["ec2"].disable_image(ImageId=aws["new"])
+    return {}
+
+
+def _arm(aws):
+    return {"ami_rotation_target_ami_id": fleet.make_ami(aws["ec2"], "flink-node-arm", arch="arm64")}
+
+
+BAD_INPUT = {
+    "unknown_asg": (lambda aws: {"ami_rotation_asg_names": ["no-such-asg"]}, "auto scaling group no-such-asg not found"),
+    "ami_not_found": (lambda aws: {"ami_rotation_target_ami_id": "ami-0123456789abcdef0"}, "not found"),
+    "ami_not_available": (_disable, "is not available (state: disabled)"),
+    "wrong_architecture": (_arm, "has architecture arm64 but the nodes are x86_64"),
+    "empty_node_set": (lambda aws: {"ami_rotation_asg_names": [], "ami_rotation_node_filters": {"tag:flink:cluster": "nope"}},
+                       "no nodes found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_fails_before_any_change(ansible, aws, case):
+    make_vars, message = BAD_INPUT[case]
+    extra = make_vars(aws)
+    before = fleet.snapshot(aws["ec2"], aws["asg"])
+    result = run(ansible, aws, **extra)
+    assert result.failed
+    failure = result.task("Fail before any change when the rotation cannot be done")
+    assert failure.get("failed") and message in failure["msg"], failure
+    assert changed_tasks(result) == []
+    assert fleet.snapshot(aws["ec2"], aws["asg"]) == before
+
+
+def test_instance_refresh_success_stubbed(ansible, aws):
+    """Stubbed refresh API (moto lacks it); the stub replaces the instances in moto when it reports Successful."""
+    with RefreshStub(aws["moto"], ["Pending", "InProgress", "Successful"]) as stub:
+        result = run(ansible, aws, endpoint=stub.endpoint_url, ami_rotation_strategy="instance_refresh",
+                     ami_rotation_refresh_min_healthy_percentage=50, ami_rotation_refresh_instance_warmup=0)
+    assert not result.failed, result.describe()
+    assert stub.actions().count("StartInstanceRefresh") == 2 and "CancelInstanceRefresh" not in stub.actions()
+    start = [p for a, p in stub.calls if a == "StartInstanceRefresh"][0]
+    assert start["Preferences.MinHealthyPercentage"] == "50" and start["Preferences.SkipMatching"] == "true"
+    assert all_on(aws, aws["new"])
+    assert result.task("Report ami_rotation_result")["ami_rotation_result"]["changed"] is True
+
+
+@pytest.mark.parametrize("script,cancelled,message", [
+    (["InProgress", "Failed"], False, "status Failed (instance failed health checks)"),
+    (["InProgress"], True, "timed out"),
+], ids=["failed", "timeout"])
+def test_instance_refresh_failure_is_reported_stubbed(ansible, aws, script, cancelled, message):
+    with RefreshStub(aws["moto"], script, reason="instance failed health checks") as stub:
+        result = run(ansible, aws, endpoint=stub.endpoint_url, ami_rotation_strategy="instance_refresh",
+                     ami_rotation_asg_names=[aws["cluster"]["asgs"][0]], ami_rotation_wait_retries=3)
+    assert result.failed
+    failure = result.task("Fail unless the instance refresh succeeded for %s" % aws["cluster"]["asgs"][0])
+    assert message in failure["msg"], failure
+    assert ("CancelInstanceRefresh" in stub.actions()) is cancelled
