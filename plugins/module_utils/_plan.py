@@ -56,7 +56,7 @@ def refusal_reason(settings, latest, max_age, method):
         return "the job has no completed checkpoint yet"
     age = latest.get("age_seconds")
     if max_age and age is not None and age > max_age:
-        return "the latest checkpoint is %.0fs old, more than max_checkpoint_age %.0fs" % (age, max_age)
+        return "the latest checkpoint is %.3gs old, older than max_checkpoint_age %.3gs" % (age, max_age)
     return None
 
 

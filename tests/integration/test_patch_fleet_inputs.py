@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+"""patch_fleet.yml with bad inventories (clear error, nothing changed) and through ansible-runner (as AWX runs it)."""
+
+import copy
+import os
+import sys
+
+import pytest
+
+from tests.harness import localfleet
+from tests.harness.moto import aws_env
+from tests.harness.rest import FlinkRest
+from tests.integration.ami_rotation.fleet import snapshot
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = os.path.join(os.path.dirname(__file__), "..", "..", "playbooks", "patch_fleet.yml")
+
+
+@pytest.fixture
+def one_cluster(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
+    """One in_place cluster running the test job; returns (inventory dict, cluster, aws env, ec2, autoscaling)."""
+    moto.reset()
+    ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+    old_ami, new_ami = localfleet.make_amis(ec2)
+    flink = flink_cluster(name="one", rest_cache="100 ms")
+    host = dict(localfleet.add_cluster(ec2, autoscaling, "one", old_ami, flink), flink_patch_strategy="in_place")
+    output = os.path.join(workdir, "out")
+    host["flink_patch_jobs"] = [localfleet.job_spec(test_job_jar, output)]
+    job_id = submit_test_job(flink, output, checkpoint_interval=300, name=localfleet.JOB_NAME)
+    FlinkRest(flink.url).wait_checkpoints(job_id, 2, timeout=60)
+    common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
+    return dict(inventory=localfleet.inventory({"one": host}, common), flink=flink, job_id=job_id,
+                env=aws_env(moto.endpoint_url), ec2=ec2, autoscaling=autoscaling, new_ami=new_ami, output=output)
+
+
+def broken(inventory, **changes):
+    data = copy.deepcopy(inventory)
+    host = data["all"]["children"]["flink_clusters"]["hosts"]["one"]
+    for key, value in changes.items():
+        if callable(value):
+            value(host)
+        else:
+            host[key] = value
+    return data
+
+
+def _duplicate_job(host):
+    host["flink_patch_jobs"] = host["flink_patch_jobs"] * 2
+
+
+def _missing_jar(host):
+    host["flink_patch_jobs"] = [dict(host["flink_patch_jobs"][0], jar="/nonexistent/job.jar")]
+
+
+CASES = [
+    ("unknown strategy", dict(flink_patch_strategy="rolling"), "rolling"),
+    ("missing job jar", dict(jobs=_missing_jar), "/nonexistent/job.jar does not exist"),
+    ("duplicate job names", dict(jobs=_duplicate_job), "duplicate job names: fleet-test-job"),
+    ("unreachable cluster", dict(flink_patch_rest_url="http://127.0.0.1:9"), "cannot reach Flink REST API"),
+    ("no node selector", dict(flink_patch_node_filters={}), "no nodes selected"),
+    ("two AMI sources", dict(flink_patch_target_ami_ssm_parameter="/x/y"), "exactly one of target_ami_id"),
+    ("unsafe: checkpoint too old", dict(flink_patch_max_checkpoint_age=0.000001), "older than max_checkpoint_age"),
+]
+
+
+@pytest.mark.parametrize("label,changes,message", CASES, ids=[c[0] for c in CASES])
+def test_bad_inventory_fails_before_any_change(ansible, one_cluster, label, changes, message):
+    before = snapshot(one_cluster["ec2"], one_cluster["autoscaling"])
+    run = ansible.run_playbook(PLAYBOOK, inventory=broken(one_cluster["inventory"], **changes), env=one_cluster["env"])
+    assert run.rc != 0, label
+    assert message in run.stdout + run.stderr, (label, run.describe())
+    assert snapshot(one_cluster["ec2"], one_cluster["autoscaling"]) == before, label
+    assert FlinkRest(one_cluster["flink"].url).job_status(one_cluster["job_id"]) == "RUNNING", label
+
+
+@pytest.mark.slow
+def test_patch_through_ansible_runner_produces_artifacts(ansible, one_cluster, workdir):
+    inventory = localfleet.write_inventory(os.path.join(workdir, "inventory.json"), one_cluster["inventory"])
+    run = ansible.run_runner(PLAYBOOK, inventory=inventory, env=one_cluster["env"])
+    assert run.status == "successful" and run.rc == 0, run
+    # AWX reads set_stats data from the playbook_on_stats event (ansible-runner's artifact_data)
+    (stats_event,) = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    stats = stats_event["event_data"]["artifact_data"]
+    result = stats["flink_patch_results"]["one"]
+    assert result["status"] == "patched", result
+    assert result["jobs"][0]["verified"] and result["jobs"][0]["pin_id"]
+    assert os.path.exists(stats["flink_patch_report"])
+    assert os.path.isdir(run.artifacts_dir)
