@@ -124,11 +124,7 @@ setup_flink() {
 # Final, separate step: the local demo.  Kept last so that everything above is a pure set-up.
 run_demo() {
     header "demo"
-    if [ -f scripts/demo.sh ]; then
-        bash scripts/demo.sh
-    else
-        info "the local demo is not available yet (scripts/demo.sh does not exist)"
-    fi
+    bash scripts/demo.sh
 }
 
 check_java
