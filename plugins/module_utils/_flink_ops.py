@@ -138,11 +138,13 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
     """The last completed checkpoint of a job whose checkpointing ended at ``event_at`` (monotonic clock).
 
     Returns ``(entry, reason)``; entry is the raw REST entry (None when the job never completed one).
-    Fast path: the REST answer agrees with the newest ``chk-N/_metadata`` in storage. Otherwise the
-    REST checkpoint-statistics cache is waited out from ``event_at`` and read again.
+    Fast path: a REST view (even a cached one) lists the newest ``chk-N/_metadata`` of storage as completed;
+    renewed views are polled for that until the cache period since ``event_at`` has passed. Otherwise (or
+    without storage) the REST checkpoint-statistics cache is waited out from ``event_at`` and read again.
     """
     stats = client.checkpoints(job_id)
     entry = snapshots.latest_completed(stats, include_savepoints)
+    newest = None
     if store is not None:
         newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
         if newest is None and entry is None:
@@ -154,14 +156,33 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
                                           (entry.get("latest_ack_timestamp") or 0) > (known.get("latest_ack_timestamp") or 0)):
                 return known, "chk-%s is the newest _metadata in storage and REST reports it completed" % newest["id"]
     ttl = client.cache_timeouts()["checkpoint_stats"]
-    wait = event_at + ttl + CACHE_MARGIN - time.monotonic()
-    if wait > timeout:
+    fresh_at = event_at + ttl + CACHE_MARGIN
+    if fresh_at - time.monotonic() > timeout:
         raise FlinkError("the REST checkpoint cache (%.1fs) is longer than the time left (%.1fs)" % (ttl, timeout), job=job_id)
+    if store is not None and newest is not None:
+        # A cached view expires a cache period after it was made, often well before fresh_at: poll until a
+        # view lists the newest chk-N of storage as completed (proof), or until every view is fresh.
+        known = _poll_until_known(client, job_id, newest["id"], fresh_at)
+        if known is not None:
+            return known, "chk-%s is the newest _metadata in storage and a renewed REST view reports it completed" % newest["id"]
+    wait = fresh_at - time.monotonic()
     if wait > 0:
         time.sleep(wait)
     stats = client.checkpoints(job_id)
     entry = snapshots.latest_completed(stats, include_savepoints)
     return entry, "read %.2fs after checkpointing ended (REST cache %.2fs)" % (ttl + CACHE_MARGIN, ttl)
+
+
+def _poll_until_known(client, job_id, checkpoint_id, until):
+    """Poll the (cached) REST statistics until they list ``checkpoint_id`` as completed, or ``until`` passes."""
+    delay = 0.05
+    while time.monotonic() < until:
+        time.sleep(min(delay, max(0.0, until - time.monotonic())))
+        delay = min(delay * 1.5, 0.25)
+        known = snapshots.completed_entry(client.checkpoints(job_id), checkpoint_id)
+        if known is not None:
+            return known
+    return None
 
 
 def terminal_event_time(client, job_id):
