@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """The local embedded demo: patch a two-cluster Flink fleet to a new AMI with playbooks/patch_fleet.yml.
 

@@ -276,7 +276,7 @@ def plan_line(entry):
     """One human-readable plan line: ``i-1 (asg/role @ address): ami-old -> ami-new: action``."""
     where = "/".join(x for x in (entry.get("asg"), entry.get("role")) if x) or "-"
     return "%s (%s @ %s): %s -> %s: %s" % (entry["id"], where, entry.get("address") or "-", entry.get("current_ami"),
-                                          entry.get("target_ami"), entry.get("action"))
+                                           entry.get("target_ami"), entry.get("action"))
 
 
 def short_groups(groups):

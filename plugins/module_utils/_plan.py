@@ -93,8 +93,8 @@ def cluster_plan(specs, jobs_info, ledger_entries, ami_plan, max_age, method, ta
 
 def plan_lines(plan, cluster, strategy, target_ami):
     """Readable lines of a cluster plan for Ansible output."""
-    out = ["%s: %s (%s, target %s)%s" % (cluster, plan["status"].upper(), strategy, target_ami,
-                                          ": " + plan["reason"] if plan.get("reason") else "")]
+    reason = ": " + plan["reason"] if plan.get("reason") else ""
+    out = ["%s: %s (%s, target %s)%s" % (cluster, plan["status"].upper(), strategy, target_ami, reason)]
     for line in plan["jobs"]:
         age = line.get("latest_checkpoint_age")
         out.append("  job %s [%s] %s: latest checkpoint %s%s%s" % (

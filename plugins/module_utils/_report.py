@@ -88,8 +88,8 @@ def _timeline(jobs):
                 x = x0 + width * at / scale
                 out.append('<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="%s" stroke-width="2"><title>%s %.3fs</title></line>'
                            % (x, x, y - 2, y + 18, color, label, at))
-        out.append('<text x="%.1f" y="%d" font-size="12">%.2fs</text>' % (x0 + width * job["downtime"] / scale + 6, y + 13,
-                                                                             job["downtime"]))
+        label_x = x0 + width * job["downtime"] / scale + 6
+        out.append('<text x="%.1f" y="%d" font-size="12">%.2fs</text>' % (label_x, y + 13, job["downtime"]))
     out.append("</svg>")
     return "".join(out)
 

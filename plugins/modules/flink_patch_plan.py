@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: flink_patch_plan
-short_description: Plan the patch of one Flink cluster: which jobs move, which are refused and why
+short_description: Plan the patch of one Flink cluster (which jobs move, which are refused and why)
 version_added: 0.1.0
 description:
   - Reads the cluster's jobs (by the names in O(jobs)), their checkpoint settings and latest checkpoint, and the pin

@@ -144,7 +144,7 @@ def test_blue_green_rollback_removes_only_the_new_nodes(ansible, aws):
     standalone = aws["ec2"].run_instances(
         ImageId=aws["old"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "flink:cluster", "Value": CLUSTER},
-                                                                {"Key": "flink:role", "Value": "jobmanager"}]}])["Instances"][0]["InstanceId"]
+                                                                 {"Key": "flink:role", "Value": "jobmanager"}]}])["Instances"][0]["InstanceId"]
     old = fleet.running_instances(aws["ec2"], CLUSTER)
     result = run(ansible, aws, entry="blue_green_up", then="blue_green_remove_new", ami_rotation_asg_names=[],
                  ami_rotation_node_filters={"tag:flink:cluster": CLUSTER})

@@ -81,7 +81,7 @@ class RefreshStub:
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
     def actions(self):
-        return [a for a, _ in self.calls]
+        return [call[0] for call in self.calls]
 
     def __enter__(self):
         self.thread.start()

@@ -1,0 +1,283 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of plugins/module_utils/_flink_ops.py with a fake client (REST cache simulated) and real temp storage."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import os
+import time
+
+import pytest
+
+from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError, FlinkUnsupported
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
+JOB = "9860134a8d22a0a256732c13d2ce2201"
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name + ".json"), encoding="utf-8") as handle:
+        return json.load(handle)["body"]
+
+
+def stats_up_to(checkpoint_id, root):
+    """A /checkpoints body (from the captured one) whose newest completed checkpoint is ``checkpoint_id``."""
+    body = load("checkpoints_canceled")
+    template = body["history"][0]
+    history = []
+    for cid in range(checkpoint_id, 0, -1):
+        entry = dict(template, id=cid, latest_ack_timestamp=1795240520000 + cid * 100,
+                     external_path="file:%s/%s/chk-%d" % (root, JOB, cid), discarded=cid <= checkpoint_id - 3)
+        history.append(entry)
+    body["history"] = history[:10]
+    body["latest"]["completed"] = copy.deepcopy(history[0]) if history else None
+    body["counts"]["completed"] = checkpoint_id
+    return body
+
+
+class FakeClient:
+    """Serves ``stale`` from /checkpoints until ``fresh_at`` (monotonic), then ``fresh``; counts the reads."""
+
+    def __init__(self, stale, fresh=None, fresh_at=0.0, ttl=1.0):
+        self.stale = stale
+        self.fresh = fresh if fresh is not None else stale
+        self.fresh_at = fresh_at
+        self.ttl = ttl
+        self.reads = []
+
+    def checkpoints(self, job_id):
+        assert job_id == JOB
+        now = time.monotonic()
+        body = self.fresh if now >= self.fresh_at else self.stale
+        self.reads.append((now, "fresh" if body is self.fresh else "stale"))
+        return body
+
+    def cache_timeouts(self):
+        return dict(execution_graph=self.ttl, checkpoint_stats=self.ttl)
+
+
+def make_storage(root, complete, in_flight=()):
+    for cid in complete:
+        path = os.path.join(root, JOB, "chk-%d" % cid)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "_metadata"), "wb") as handle:
+            handle.write(b"m")
+    for cid in in_flight:
+        os.makedirs(os.path.join(root, JOB, "chk-%d" % cid), exist_ok=True)
+    return storage.open_storage(root), root
+
+
+def test_storage_agrees_returns_at_once(tmp_path):
+    root = str(tmp_path)
+    store, base = make_storage(root, [7, 8, 9], in_flight=[10])
+    client = FakeClient(stats_up_to(9, root), ttl=3.0)
+    started = time.monotonic()
+    entry, reason = ops.final_checkpoint(client, JOB, time.monotonic(), store, base)
+    assert time.monotonic() - started < 0.5
+    assert entry["id"] == 9 and "chk-9 is the newest _metadata" in reason
+    assert len(client.reads) == 1
+
+
+def test_stale_cache_is_never_the_answer(tmp_path):
+    """Storage shows chk-9, the cached REST view only chk-8: 8 is never returned; a renewed view listing 9 is."""
+    root = str(tmp_path)
+    store, base = make_storage(root, [7, 8, 9])
+    event_at = time.monotonic()
+    client = FakeClient(stats_up_to(8, root), stats_up_to(9, root), fresh_at=event_at + 0.3, ttl=1.0)
+    entry, reason = ops.final_checkpoint(client, JOB, event_at, store, base)
+    waited = time.monotonic() - event_at
+    assert entry["id"] == 9, (entry, client.reads)
+    assert client.reads[0][1] == "stale" and client.reads[-1][1] == "fresh"
+    assert waited >= 0.3 and waited < 1.0 + ops.CACHE_MARGIN + 0.3, waited
+    assert "chk-9" in reason or "after checkpointing ended" in reason
+
+
+def test_storage_ahead_of_rest_waits_the_cache_out(tmp_path):
+    """chk-9 has _metadata but no REST view ever lists it completed (it was being discarded): after the cache period
+    since the event, the fresh answer (8) is taken; never earlier."""
+    root = str(tmp_path)
+    store, base = make_storage(root, [8, 9])
+    event_at = time.monotonic() - 0.2
+    client = FakeClient(stats_up_to(8, root), ttl=0.6)
+    entry, reason = ops.final_checkpoint(client, JOB, event_at, store, base)
+    assert entry["id"] == 8 and "after checkpointing ended" in reason
+    assert client.reads[-1][0] >= event_at + 0.6 + ops.CACHE_MARGIN - 0.01, "the answer was read before the cache expired"
+
+
+def test_no_storage_waits_ttl_from_the_event():
+    event_at = time.monotonic() - 0.3
+    client = FakeClient(stats_up_to(4, "/c"), stats_up_to(5, "/c"), fresh_at=event_at + 0.8, ttl=0.8)
+    entry, reason = ops.final_checkpoint(client, JOB, event_at, None, None)
+    now = time.monotonic()
+    assert entry["id"] == 5 and "REST cache 0.80s" in reason
+    assert now - event_at >= 0.8 + ops.CACHE_MARGIN - 0.01
+    assert now - event_at < 0.8 + ops.CACHE_MARGIN + 0.5, "waits from the event, not from the call"
+
+
+def test_old_event_needs_no_wait():
+    client = FakeClient(stats_up_to(4, "/c"), ttl=0.5)
+    started = time.monotonic()
+    entry = ops.final_checkpoint(client, JOB, started - 10.0, None, None)[0]
+    assert entry["id"] == 4 and time.monotonic() - started < 0.2
+
+
+def test_never_checkpointed(tmp_path):
+    root = str(tmp_path)
+    store, base = make_storage(root, [], in_flight=[1])
+    body = stats_up_to(0, root)
+    client = FakeClient(body, ttl=3.0)
+    started = time.monotonic()
+    entry, reason = ops.final_checkpoint(client, JOB, started, store, base)
+    assert entry is None and "never completed" in reason and time.monotonic() - started < 0.5
+
+
+def test_cache_longer_than_timeout_is_an_error(tmp_path):
+    client = FakeClient(stats_up_to(4, "/c"), ttl=30.0)
+    with pytest.raises(FlinkError) as err:
+        ops.final_checkpoint(client, JOB, time.monotonic(), None, None, timeout=1.0)
+    assert "longer than the time left" in str(err.value)
+
+
+def test_newer_savepoint_is_not_hidden_by_storage(tmp_path):
+    """With include_savepoints, a savepoint newer than the newest chk-N is not skipped by the storage fast path."""
+    root = str(tmp_path)
+    store, base = make_storage(root, [8, 9])
+    body = stats_up_to(9, root)
+    savepoint = dict(body["history"][0], id=10, is_savepoint=True, checkpoint_type="SAVEPOINT",
+                     latest_ack_timestamp=1795240529999, external_path="file:/sp/savepoint-986013-0123456789ab")
+    body["latest"]["savepoint"] = savepoint
+    body["history"].insert(0, savepoint)
+    client = FakeClient(body, ttl=0.2)
+    entry = ops.final_checkpoint(client, JOB, time.monotonic() - 1.0, store, base, include_savepoints=True)[0]
+    assert entry["id"] == 10 and entry["is_savepoint"]
+    entry = ops.final_checkpoint(client, JOB, time.monotonic() - 1.0, store, base)[0]
+    assert entry["id"] == 9
+
+
+class RouteClient:
+    """Answers GET/POST per path from a dict; for native_available / native_request / preflight."""
+
+    def __init__(self, routes, checkpoints=None, config=None):
+        self.routes = routes
+        self.body = checkpoints
+        self.config = config
+        self.calls = []
+
+    def _answer(self, method, path):
+        self.calls.append((method, path))
+        for prefix, answer in self.routes.items():
+            if path.startswith(prefix):
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer() if callable(answer) else answer
+        raise FlinkUnsupported("not found", status=404, flink_message="Not found: /v1" + path)
+
+    def get(self, path, params=None):
+        return self._answer("GET", path)
+
+    def post(self, path, body=None, retry=False, params=None):
+        return self._answer("POST", path)
+
+    def url_for(self, path):
+        return "http://fake/v1" + path
+
+    def checkpoint_config(self, job_id):
+        if self.config is None:
+            raise FlinkError("not found", status=404)
+        return self.config
+
+    def checkpoints(self, job_id):
+        return self.body
+
+    def wait_operation(self, path, timeout, what, interval=0.05, max_interval=0.5):
+        return self._answer("GET", path).get("operation")
+
+
+def test_native_available_probe():
+    assert not ops.native_available(RouteClient({}), JOB)
+    missing = FlinkError("not found", status=404, flink_message="Operation not found under key: x")
+    assert ops.native_available(RouteClient({"/jobs/%s/checkpointing-suspension/" % JOB: missing}), JOB)
+    assert ops.native_available(RouteClient({"/jobs/%s/checkpointing-suspension/" % JOB: {"status": {"id": "COMPLETED"}}}), JOB)
+    assert not ops.native_available(RouteClient({"/jobs/": FlinkError("boom", status=500)}), JOB)
+
+
+def test_native_request_needs_a_request_id():
+    client = RouteClient({"/jobs/%s/checkpointing" % JOB: {}})
+    with pytest.raises(FlinkError) as err:
+        ops.native_request(client, JOB, "suspend", 5)
+    assert "without a request-id" in str(err.value)
+
+
+def test_resume_native_on_cluster_without_api_is_clear():
+    client = RouteClient({"/jobs/%s/status" % JOB: {"status": "RUNNING"}})
+    client.job_status = lambda job_id: "RUNNING"
+    with pytest.raises(FlinkError) as err:
+        ops.resume(client, dict(jid=JOB, name="j"), method="native")
+    assert "no native checkpoint suspension API" in str(err.value) and not isinstance(err.value, FlinkUnsupported)
+    assert ops.resume(client, dict(jid=JOB, name="j"), method="auto")["changed"] is False
+
+
+def test_preflight_refusals(tmp_path):
+    job = dict(jid=JOB, name="j")
+    config = load("checkpoints_config")
+    with pytest.raises(ops.JobError) as err:
+        ops.preflight(RouteClient({}, checkpoints=stats_up_to(3, "/c"), config=None), job)
+    assert "checkpointing is off" in str(err.value)
+    deleting = dict(config, externalization={"enabled": True, "delete_on_cancellation": True})
+    with pytest.raises(ops.JobError) as err:
+        ops.preflight(RouteClient({}, checkpoints=stats_up_to(3, "/c"), config=deleting), job)
+    assert "DELETE_ON_CANCELLATION" in str(err.value)
+    assert ops.preflight(RouteClient({}, stats_up_to(3, "/c"), deleting), job, require_retention=False)["enabled"]
+    with pytest.raises(ops.JobError) as err:
+        ops.preflight(RouteClient({}, checkpoints=stats_up_to(0, "/c"), config=config), job)
+    assert "no completed checkpoint" in str(err.value)
+    assert ops.preflight(RouteClient({}, stats_up_to(0, "/c"), config), job, allow_no_checkpoint=True)["enabled"]
+    # a stale view where every entry is discarded still counts as "has checkpoints"
+    body = stats_up_to(5, "/c")
+    for entry in body["history"]:
+        entry["discarded"] = True
+    body["latest"]["completed"] = None
+    assert ops.preflight(RouteClient({}, body, config), job)["retention"] == "RETAIN_ON_CANCELLATION"
+    # with storage, REST is not read at all
+    root = str(tmp_path)
+    store, base = make_storage(root, [2])
+    client = RouteClient({}, checkpoints=None, config=config)
+    client.checkpoints = None  # would fail if called
+    assert ops.preflight(client, job, store=store, base=base)["enabled"]
+
+
+def test_wait_in_flight_storage(tmp_path):
+    root = str(tmp_path)
+    store, base = make_storage(root, [4], in_flight=[5])
+    client = FakeClient(stats_up_to(4, root), ttl=5.0)
+    done_at = time.monotonic() + 0.3
+
+    def complete_later():
+        while time.monotonic() < done_at:
+            time.sleep(0.01)
+        make_storage(root, [5])
+
+    import threading  # pylint: disable=import-outside-toplevel
+
+    thread = threading.Thread(target=complete_later)
+    thread.start()
+    waited = ops.wait_in_flight(client, JOB, 5.0, store, base)
+    thread.join()
+    assert waited == [5] and time.monotonic() >= done_at
+    assert ops.wait_in_flight(client, JOB, 5.0, store, base) == []
+
+
+def test_wait_in_flight_timeout(tmp_path):
+    root = str(tmp_path)
+    store, base = make_storage(root, [4], in_flight=[5])
+    client = FakeClient(stats_up_to(4, root), ttl=5.0)
+    with pytest.raises(FlinkError) as err:
+        ops.wait_in_flight(client, JOB, 0.3, store, base)
+    assert "timed out" in str(err.value) and "[5]" in str(err.value)
