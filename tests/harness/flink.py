@@ -66,7 +66,7 @@ class FlinkCluster:
         self.rest_port = int(rest_port) if rest_port else free_port()
         self.rpc_port = free_port()
         self.blob_port = free_port()
-        self.tm_ports = [{"rpc": free_port(), "data": free_port()} for _ in range(self.taskmanagers)]
+        self.tm_ports = [{"rpc": free_port(), "data": free_port()} for dummy in range(self.taskmanagers)]
         self.conf_dir = os.path.join(self.workdir, "conf")
         self.log_dir = os.path.join(self.workdir, "log")
         self.pid_dir = os.path.join(self.workdir, "pid")

@@ -70,12 +70,12 @@ def build_test_job_jar(jar_path=TEST_JOB_JAR, flink_home=None):
 
 
 def job_args(output, rate=200, keys=8, checkpoint_interval=None, retention=None, snapshot_delay_ms=None,
-             state_bytes=None, parallelism=None, name=None, no_checkpointing=False):
+             state_bytes=None, parallelism=None, name=None, no_checkpointing=False, uid_suffix=None):
     """The ``programArgsList`` for the test job (``None`` values are left out)."""
     args = ["--output", str(output), "--rate", str(rate), "--keys", str(keys)]
     optional = (("--checkpoint-interval", checkpoint_interval), ("--retention", retention),
                 ("--snapshot-delay-ms", snapshot_delay_ms), ("--state-bytes", state_bytes),
-                ("--parallelism", parallelism), ("--name", name))
+                ("--parallelism", parallelism), ("--name", name), ("--uid-suffix", uid_suffix))
     for flag, value in optional:
         if value is not None:
             args.extend([flag, str(value)])

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+"""flink_job through ansible-playbook against real Flink 2.3: restore from a pin on another cluster (proven,
+exactly-once, idempotent, check mode), refusals that leave nothing running, replace, cancel and stop."""
+
+import os
+import time
+
+import pytest
+
+from tests.harness.flink import start_clusters
+from tests.harness.mission import (
+    active_jobs_named,
+    assert_failed,
+    assert_ok,
+    job_spec,
+    run_failing,
+    run_module,
+    run_tasks,
+    start_job,
+    storage_max_complete,
+    task,
+    wait_storage_checkpoints,
+)
+from tests.harness.testjob import verify_exactly_once
+
+pytestmark = pytest.mark.integration
+
+KEYS = 8
+
+
+@pytest.mark.timeout(420)
+def test_restore_pin_on_second_cluster(flink_cluster, test_job_jar, ansible, workdir):
+    """Pin on A, check mode on B changes nothing, restore on B (proven, first checkpoint), re-run is no change."""
+    old = flink_cluster("old", rest_cache="100 ms", start=False)
+    new = flink_cluster("new", rest_cache="3 s", start=False)
+    start_clusters([old, new])
+    name = "moving"
+    output = os.path.join(workdir, "output")
+    spec = job_spec(test_job_jar, output, name, checkpoint_interval=150, snapshot_delay_ms=50)
+    first = assert_ok(run_module(ansible, "flink_job", dict(spec, url=old.url, wait_for="checkpoint")))
+    wait_storage_checkpoints(old.checkpoint_dir, first["job_id"], count=3)
+    restore = dict(spec, url=new.url, restore_from="{{ pin.pinned_checkpoint }}", wait_for="checkpoint")
+    result = run_tasks(ansible, [
+        task("pin", "flink_checkpointing", dict(url=old.url, job_name=name, method="fence"), register="pin"),
+        task("restore check", "flink_job", restore, check_mode=True),
+        task("restore", "flink_job", restore),
+        task("restore again", "flink_job", restore),
+        task("restore again check", "flink_job", restore, check_mode=True),
+    ])
+    assert not result.failed, result.describe()
+    pin = result.task("pin")
+    assert pin["pinned_checkpoint"]["id"] == storage_max_complete(old.checkpoint_dir, first["job_id"])
+
+    check = result.task("restore check")
+    assert check["changed"] and check["submitted"] and check["uploaded"] and check["job_id"] is None, check
+    restored = result.task("restore")
+    assert restored["changed"] and restored["submitted"] and restored["uploaded"], restored
+    assert restored["restored"]["id"] == pin["pinned_checkpoint"]["id"], restored
+    assert restored["restored"]["external_path"] == pin["pinned_checkpoint"]["external_path"]
+    assert restored["first_checkpoint_id"] > pin["pinned_checkpoint"]["id"]
+    assert restored["state"] == "RUNNING"
+    again = result.task("restore again")
+    assert not again["changed"] and not again["submitted"] and again["job_id"] == restored["job_id"], again
+    assert again["restored"]["id"] == pin["pinned_checkpoint"]["id"]
+    assert not result.task("restore again check")["changed"]
+    assert len(new.rest.jobs_overview()) == 1, "check mode submitted nothing, the re-run nothing"
+    assert len(new.rest.get("/jars")["files"]) == 1, "one upload only"
+
+    stop = run_tasks(ansible, [
+        task("stop", "flink_job", dict(url=new.url, name=name, state="stopped")),
+        task("stop again", "flink_job", dict(url=new.url, name=name, state="stopped")),
+    ])
+    assert not stop.failed, stop.describe()
+    stopped = stop.task("stop")
+    assert stopped["changed"] and stopped["state"] == "FINISHED" and stopped["savepoint_path"], stopped
+    assert os.path.isfile(os.path.join(stopped["savepoint_path"].replace("file:", "", 1), "_metadata"))
+    assert not stop.task("stop again")["changed"]
+    summary = verify_exactly_once(output, keys=KEYS)
+    print("\nrestore timings %s; exactly-once %s" % (restored["timings"], summary))
+
+
+@pytest.mark.timeout(480)
+def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, workdir):
+    """Bad restore path, wrong entry class, non-mapping state, missing jar, other state without replace."""
+    cluster = flink_cluster("bad", rest_cache="100 ms", slots=6)
+    url = cluster.url
+    source = start_job(cluster, test_job_jar, os.path.join(workdir, "src"), "source", wait_checkpoints=2,
+                       checkpoint_interval=150)
+    src = assert_ok(run_module(ansible, "flink_checkpointing", dict(url=url, job_id=source, method="fence")))
+    chk = src["pinned_checkpoint"]["external_path"]
+    other = start_job(cluster, test_job_jar, os.path.join(workdir, "other"), "busy", wait_checkpoints=0,
+                      checkpoint_interval=150)
+
+    def run(label, output, **kwargs):
+        spec = job_spec(test_job_jar, os.path.join(workdir, output), label, checkpoint_interval=150)
+        spec.update(kwargs)
+        return "flink_job", dict(spec, url=url, timeout=120)
+
+    cases = {
+        "bad path": run("badpath", "o1", restore_from="file:///nonexistent/chk-1"),
+        "entry class": run("entry", "o2", entry_class="flinkops.testjob.NoSuchJob"),
+        "no mapping": run("nomap", "o3", restore_from=chk, args=job_spec(
+            test_job_jar, os.path.join(workdir, "o3"), "nomap", checkpoint_interval=150, uid_suffix="-v2")["args"]),
+        "missing jar": run("nojar", "o4", jar=os.path.join(workdir, "missing.jar")),
+        "other state": run("busy", "o5", restore_from=chk),
+        "no jar given": ("flink_job", dict(url=url, name="never-ran")),
+        "ambiguous stop": ("flink_job", dict(url=url, name="twin", state="stopped")),
+        "bad trigger id": ("flink_job", dict(url=url, name="busy", state="stopped", trigger_id="xyz")),
+    }
+    twins = [start_job(cluster, test_job_jar, os.path.join(workdir, "tw%d" % i), "twin", wait_checkpoints=0,
+                       checkpoint_interval=1000) for i in (1, 2)]
+    res = run_failing(ansible, cases)
+    assert_failed(res["bad path"], "nonexistent")
+    assert_failed(res["entry class"], "NoSuchJob")
+    msg = assert_failed(res["no mapping"])
+    assert "allow" in msg.lower() or "map" in msg.lower(), msg
+    assert_failed(res["missing jar"], "missing.jar")
+    msg = assert_failed(res["other state"], "already runs", "replace=true")
+    assert other in msg
+    assert_failed(res["no jar given"], "no jar")
+    msg = assert_failed(res["ambiguous stop"], "ambiguous")
+    assert twins[0] in msg and twins[1] in msg
+    assert_failed(res["bad trigger id"], "invalid trigger_id")
+    for label in ("badpath", "entry", "nomap", "nojar"):
+        assert not active_jobs_named(cluster, label), "a failed start left %s active" % label
+    assert [j["jid"] for j in active_jobs_named(cluster, "busy")] == [other]
+    assert cluster.rest.job_status(other) == "RUNNING"
+
+    # allow_non_restored_state starts it; replace=true replaces the job running from other state
+    nomap_args = job_spec(test_job_jar, os.path.join(workdir, "o6"), "nomap", checkpoint_interval=150, uid_suffix="-v2")["args"]
+    ok = run_tasks(ansible, [
+        task("allowed", "flink_job", dict(run("nomap", "o6", restore_from=chk, args=nomap_args)[1],
+                                          allow_non_restored_state=True)),
+        task("replace check", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True), check_mode=True),
+        task("replace", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True)),
+        task("replace again", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True)),
+    ])
+    assert not ok.failed, ok.describe()
+    allowed = ok.task("allowed")
+    assert allowed["state"] == "RUNNING" and allowed["restored"]["external_path"] == chk
+    assert ok.task("replace check")["changed"] and ok.task("replace check")["replaced"] == other
+    replaced = ok.task("replace")
+    assert replaced["changed"] and replaced["replaced"] == other and replaced["job_id"] != other
+    assert replaced["restored"]["id"] == src["pinned_checkpoint"]["id"]
+    assert not ok.task("replace again")["changed"]
+    assert cluster.rest.job_status(other) == "CANCELED"
+
+
+@pytest.mark.timeout(300)
+def test_cancel_and_stop_are_idempotent(flink_cluster, test_job_jar, ansible, workdir):
+    """state=canceled and state=stopped (by name and by id, trigger_id) with check mode and re-runs."""
+    cluster = flink_cluster("stop", rest_cache="100 ms")
+    url = cluster.url
+    first = start_job(cluster, test_job_jar, os.path.join(workdir, "a"), "to-cancel", wait_checkpoints=1,
+                      checkpoint_interval=200)
+    second = start_job(cluster, test_job_jar, os.path.join(workdir, "b"), "to-stop", wait_checkpoints=1,
+                       checkpoint_interval=200)
+    trigger = "0123456789abcdef0123456789abcdef"
+    result = run_tasks(ansible, [
+        task("cancel check", "flink_job", dict(url=url, name="to-cancel", state="canceled"), check_mode=True),
+        task("cancel", "flink_job", dict(url=url, name="to-cancel", state="canceled")),
+        task("cancel again", "flink_job", dict(url=url, name="to-cancel", state="canceled")),
+        task("cancel by id again", "flink_job", dict(url=url, job_id=first, state="canceled")),
+        task("stop check", "flink_job", dict(url=url, job_id=second, state="stopped"), check_mode=True),
+        task("stop", "flink_job", dict(url=url, job_id=second, state="stopped", trigger_id=trigger,
+                                       target_directory="file://" + os.path.join(workdir, "sp"))),
+        task("stop again", "flink_job", dict(url=url, job_id=second, state="stopped", trigger_id=trigger)),
+        task("stop by name again", "flink_job", dict(url=url, name="to-stop", state="stopped")),
+    ])
+    assert not result.failed, result.describe()
+    check = result.task("cancel check")
+    assert check["changed"] and check["job_id"] == first
+    cancel = result.task("cancel")
+    assert cancel["changed"] and cancel["state"] == "CANCELED" and cancel["job_id"] == first
+    assert not result.task("cancel again")["changed"] and not result.task("cancel by id again")["changed"]
+    assert result.task("stop check")["changed"]
+    stop = result.task("stop")
+    assert stop["changed"] and stop["state"] == "FINISHED" and stop["trigger_id"] == trigger
+    assert stop["savepoint_path"].startswith("file:" + os.path.join(workdir, "sp"))
+    again = result.task("stop again")
+    assert not again["changed"] and again["savepoint_path"] == stop["savepoint_path"], again
+    assert not result.task("stop by name again")["changed"]
+    assert cluster.rest.job_status(first) == "CANCELED" and cluster.rest.job_status(second) == "FINISHED"
+    time.sleep(0.2)
+    assert len(cluster.rest.jobs_overview()) == 2

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of plugins/module_utils/_ledger.py: file backend on a temp dir, SSM and S3 backends on moto (in process)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.flinkops.fleet.plugins.module_utils import _ledger as ledger_mod
+
+JOB = "9860134a8d22a0a256732c13d2ce2201"
+PIN = dict(id=9, external_path="file:/c/%s/chk-9" % JOB, kind="checkpoint", job_id=JOB, job_name="orders")
+PIN2 = dict(id=15, external_path="file:/c/%s/chk-15" % ("b" * 32), kind="checkpoint", job_id="b" * 32, job_name="orders")
+
+
+@pytest.mark.parametrize("cluster, job, expected", [
+    ("prod-eu", "orders", "prod-eu/orders"),
+    ("prod eu/1", "orders enrichment:v2", "prod_eu_1/orders_enrichment_v2"),
+    ("..hidden", "job.", "hidden/job"),
+    ("a", "ü-job", "a/-job"),
+])
+def test_entry_key_cleaning(cluster, job, expected):
+    assert ledger_mod.entry_key(cluster, job) == expected
+
+
+@pytest.mark.parametrize("cluster, job", [("", "j"), ("c", None), ("...", "j"), ("c", "__")])
+def test_entry_key_refuses_empty(cluster, job):
+    with pytest.raises(ledger_mod.LedgerError):
+        ledger_mod.entry_key(cluster, job)
+
+
+def test_is_resumable():
+    assert ledger_mod.is_resumable(dict(status="pinned"))
+    assert ledger_mod.is_resumable(dict(status="restored", new_ami="ami-2"), "ami-2")
+    assert ledger_mod.is_resumable(dict(status="pinned", new_ami=None), "ami-2")
+    assert not ledger_mod.is_resumable(dict(status="pinned", new_ami="ami-1"), "ami-2")
+    assert not ledger_mod.is_resumable(dict(status="done"))
+    assert not ledger_mod.is_resumable(dict(status="rolled_back"))
+    assert not ledger_mod.is_resumable(None) and not ledger_mod.is_resumable({})
+
+
+def _exercise(ledger):
+    """The same story on every backend: pin, restore (idempotent), done, next pin keeps the previous entry."""
+    key = ledger_mod.entry_key("prod", "orders")
+    assert ledger.get(key) is None
+    entry = ledger_mod.record_pin(ledger, key, PIN, "prod", "orders", run_id="r1", old_ami="ami-1", new_ami="ami-2",
+                                  extra=dict(source_url="http://old:8081"))
+    assert entry["status"] == "pinned" and entry["checkpoint_id"] == 9 and entry["source_url"] == "http://old:8081"
+    assert ledger.get(key) == entry and "previous" not in entry
+    pin = ledger_mod.pin_from_entry(ledger.get(key))
+    assert pin["id"] == 9 and pin["external_path"] == PIN["external_path"] and pin["is_final"] and pin["source"] == "ledger"
+
+    restored, changed = ledger_mod.update_status(ledger, key, "restored", new_job_id="c" * 32)
+    assert changed and restored["status"] == "restored" and restored["new_job_id"] == "c" * 32
+    again, changed = ledger_mod.update_status(ledger, key, "restored", new_job_id="c" * 32)
+    assert not changed and again["updated_at"] == restored["updated_at"]
+    done, changed = ledger_mod.update_status(ledger, key, "done")
+    assert changed and not ledger_mod.is_resumable(done)
+
+    second = ledger_mod.record_pin(ledger, key, PIN2, "prod", "orders", run_id="r2")
+    assert second["checkpoint_id"] == 15 and second["previous"]["checkpoint_id"] == 9
+    assert second["previous"]["status"] == "done" and "previous" not in second["previous"]
+    third = ledger_mod.record_pin(ledger, key, PIN, "prod", "orders", run_id="r3")
+    assert third["previous"]["run_id"] == "r2" and "previous" not in third["previous"], "only one level is kept"
+
+    with pytest.raises(ledger_mod.LedgerError):
+        ledger_mod.update_status(ledger, key, "bogus")
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.update_status(ledger, ledger_mod.entry_key("prod", "nothing"), "done")
+    assert "no ledger entry" in str(err.value)
+    ledger_mod.record_pin(ledger, ledger_mod.entry_key("prod", "payments"), PIN, "prod", "payments")
+    assert ledger.list() == ["prod/orders", "prod/payments"]
+
+
+def test_file_ledger(tmp_path):
+    root = str(tmp_path / "ledger")
+    for uri in (root, "file://" + root):
+        assert isinstance(ledger_mod.open_ledger(uri), ledger_mod.FileLedger)
+    ledger = ledger_mod.open_ledger("file://" + root)
+    _exercise(ledger)
+    path = os.path.join(root, "prod", "orders.json")
+    with open(path, encoding="utf-8") as handle:
+        assert json.load(handle)["status"] == "pinned"
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".ledger-")], "no temp files left"
+
+
+def test_file_ledger_errors(tmp_path):
+    bad = tmp_path / "prod"
+    bad.mkdir()
+    (bad / "orders.json").write_text("{not json")
+    ledger = ledger_mod.open_ledger(str(tmp_path))
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger.get("prod/orders")
+    assert "cannot read ledger entry" in str(err.value)
+    regular = tmp_path / "file"
+    regular.write_text("x")
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger(str(regular / "sub")).put("a/b", {})
+    assert "cannot write ledger entry" in str(err.value)
+
+
+@pytest.mark.parametrize("uri, needle", [("", "no ledger location"), ("ssm:", "invalid SSM ledger prefix"),
+                                         ("ssm:/bad prefix!", "invalid SSM ledger prefix"), ("gs://b/x", "unsupported"),
+                                         ("relative", "neither an absolute path")])
+def test_open_ledger_refuses(uri, needle):
+    with pytest.raises(Exception) as err:
+        ledger_mod.open_ledger(uri)
+    assert needle in str(err.value)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    moto = pytest.importorskip("moto")
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")):
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    with moto.mock_aws():
+        yield dict(region="us-east-1")
+
+
+def test_ssm_ledger(aws):
+    ledger = ledger_mod.open_ledger("ssm:/flinkops/ledger", aws=aws)
+    assert isinstance(ledger, ledger_mod.SsmLedger)
+    _exercise(ledger)
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    value = boto3.client("ssm", region_name="us-east-1").get_parameter(Name="/flinkops/ledger/prod/orders")["Parameter"]["Value"]
+    assert json.loads(value)["checkpoint_id"] == 9
+
+
+def test_s3_ledger(aws):
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="fleet-ledger")
+    ledger = ledger_mod.open_ledger("s3://fleet-ledger/runs/", aws=aws)
+    assert isinstance(ledger, ledger_mod.S3Ledger)
+    _exercise(ledger)
+    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket="fleet-ledger", Key="runs/prod/orders.json")["Body"]
+    assert json.loads(body.read())["status"] == "pinned"
+    missing = ledger_mod.open_ledger("s3://no-such-ledger/x", aws=aws)
+    with pytest.raises(ledger_mod.LedgerError):
+        missing.get("prod/orders")
