@@ -24,6 +24,9 @@ def inventory_errors(settings):
     strategy = settings.get("strategy")
     if strategy not in STRATEGIES:
         errors.append("unknown strategy %r (use %s)" % (strategy, " or ".join(STRATEGIES)))
+    application = bool(settings.get("application_mode"))
+    if application and not settings.get("bootstrap_parameter"):
+        errors.append("application_mode needs bootstrap_parameter (the SSM parameter the node bootstrap reads)")
     jobs = settings.get("jobs")
     if not isinstance(jobs, list):
         errors.append("jobs must be a list of job dicts, not %s" % type(jobs).__name__)
@@ -34,12 +37,15 @@ def inventory_errors(settings):
             errors.append("job #%d has no name" % (index + 1))
             continue
         names.append(job["name"])
-        errors.extend(_jar_errors(job))
+        if not application or job.get("jar"):
+            errors.extend(_jar_errors(job))
         if job.get("args") is not None and not isinstance(job.get("args"), list):
             errors.append("job %s: args must be a list (sent as programArgsList)" % job["name"])
     duplicates = sorted(set(n for n in names if names.count(n) > 1))
     if duplicates:
         errors.append("duplicate job names: %s (jobs are matched by name)" % ", ".join(duplicates))
+    if application and len(jobs) != 1:
+        errors.append("an application cluster runs exactly one job (got %d)" % len(jobs))
     if not settings.get("asg_names") and not settings.get("node_filters"):
         errors.append("no nodes selected: set asg_names and/or node_filters")
     sources = [k for k in ("target_ami_id", "target_ami_ssm_parameter", "target_ami_filters") if settings.get(k)]

@@ -21,6 +21,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
     LOCALLY_TERMINAL_STATES,
     TERMINAL_STATES,
     is_trigger_id,
+    poll,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
@@ -80,6 +81,11 @@ def ensure_running(client, params, check_mode):
         client.cancel(job["jid"])
         client.wait_job_state(job["jid"], TERMINAL_STATES, deadline.left())
         result["replaced"] = job["jid"]
+    if not params.get("submit", True):
+        # Application clusters: the node bootstrap starts the job (from the pin it was handed); wait and prove.
+        if check_mode:
+            return dict(result, job_id=None, state=None)
+        return dict(result, **follow(client, params, wait_for_job(client, name, deadline), restore_path, restore_id, deadline))
     jar_id, uploaded = resolve_jar(client, params, check_mode)
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
@@ -132,12 +138,28 @@ def fetch_s3_jar(uri, aws):
     return target
 
 
+def wait_for_job(client, name, deadline):
+    """The id of the active job named ``name``, once one appears (started by someone else, e.g. a node bootstrap)."""
+    def check():
+        running = active_jobs(client, name)
+        return bool(running), running[0]["jid"] if running else None
+
+    return poll(check, deadline.left(), "a job named %r to appear on %s" % (name, client.base_url),
+                    interval=0.1, max_interval=1.0)
+
+
 def start(client, params, jar_id, restore_path, restore_id, deadline):
     """Submit, then wait as asked, prove the restore and time each step."""
     body = ops.run_body(params["entry_class"], params["args"], params["parallelism"], restore_path,
                         params["claim_mode"], params["allow_non_restored_state"], params["flink_config"])
     began = time.monotonic()
     job_id = ops.submit(client, jar_id, body, params["name"], deadline.left())
+    return follow(client, params, job_id, restore_path, restore_id, deadline, began)
+
+
+def follow(client, params, job_id, restore_path, restore_id, deadline, began=None):
+    """Wait for a started job as ``wait_for`` asks, prove its restore, watch it; time each step from ``began``."""
+    began = time.monotonic() if began is None else began
     timings = dict(submit=round(time.monotonic() - began, 3))
     out = dict(job_id=job_id, state="CREATED", timings=timings)
     if params["wait_for"] == "submitted":

@@ -109,6 +109,13 @@ options:
         interval.
     type: bool
     default: false
+  submit:
+    description:
+      - With V(false), never submit; wait (up to O(timeout)) for a job named O(name) that someone else starts, for
+        example the bootstrap of an application cluster's node that was handed the pin path, then prove its restore
+        from O(restore_from), wait as O(wait_for) says and watch it, as for a job this module started.
+    type: bool
+    default: true
   watch_seconds:
     description:
       - After the job runs (and completed its first checkpoint with O(wait_for=checkpoint)), watch it this many seconds
@@ -264,6 +271,7 @@ def main():
         trigger_checkpoint=dict(type="bool", default=False),
         replace=dict(type="bool", default=False),
         watch_seconds=dict(type="float", default=0.0),
+        submit=dict(type="bool", default=True),
         checkpoint_dir=dict(type="str"),
         target_directory=dict(type="str"),
         drain=dict(type="bool", default=False),

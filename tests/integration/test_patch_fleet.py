@@ -9,6 +9,7 @@ stable DNS name). Exactly-once is proven on the test job's committed output of e
 import json
 import os
 import sys
+import threading
 import time
 
 import pytest
@@ -211,4 +212,48 @@ def test_failed_restore_rolls_back_to_the_old_nodes_from_the_same_pin(ansible, b
     assert running_instances(ec2, "bg") == old_nodes
     assert set(old_nodes.values()) == {old_ami}
     summary = stop_and_verify(fleet["bg_old"], fleet["outputs"]["bg"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+@pytest.mark.slow
+def test_application_cluster_gets_the_pin_through_its_bootstrap_parameter(ansible, build_fleet, workdir, moto, submit_test_job):
+    """in_place application cluster: the role pins, writes the SSM parameter, rotates; a simulated node bootstrap
+    starts the job from the parameter's path once the new nodes run; the role proves the restore."""
+    fleet = build_fleet(bg=False, ip=True)
+    parameter = "/flink/ip/restore-path"
+    with open(fleet["inventory"], encoding="utf-8") as handle:
+        data = json.load(handle)
+    host = data["all"]["children"]["flink_clusters"]["hosts"]["ip"]
+    host.update(flink_patch_application_mode=True, flink_patch_bootstrap_parameter=parameter)
+    localfleet.write_inventory(fleet["inventory"], data)
+    ec2, ssm = fleet["ec2"], moto.client("ssm")
+    booted = {}
+
+    def bootstrap():
+        """What a node's user data does on an application cluster: read the restore path, start the job from it."""
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not booted:
+            if set(running_instances(ec2, "ip").values()) == {fleet["new_ami"]}:
+                path = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+                booted["path"] = path
+                booted["job"] = submit_test_job(fleet["ip"], fleet["outputs"]["ip"], savepoint_path=path,
+                                                checkpoint_interval=300, name=JOB)
+                return
+            time.sleep(0.2)
+
+    node = threading.Thread(target=bootstrap, daemon=True)
+    node.start()
+    run = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    node.join(timeout=10)
+    assert run.rc == 0, run.describe()
+    entry = ledger_entry(workdir, "ip")
+    assert entry["status"] == "done"
+    assert booted["path"] == entry["checkpoint_path"]  # the bootstrap was handed the pin, before the nodes booted
+    (job,) = active_jobs(fleet["ip"])
+    assert job["jid"] == booted["job"]
+    restored = FlinkRest(fleet["ip"].url).checkpoints(job["jid"])["latest"]["restored"]
+    assert restored["id"] == entry["checkpoint_id"]
+    result, _dir = report(workdir)
+    assert result["clusters"]["ip"]["status"] == "patched"
+    summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
