@@ -77,7 +77,7 @@ options:
 requirements:
   - requests
 notes:
-  - All modules of this collection belong to the action group C(flinkops.fleet.flink), so
+  - Every module of this collection that talks to Flink belongs to the action group C(flinkops.fleet.flink), so
     C(module_defaults) with C(group/flinkops.fleet.flink) sets the connection options once for a play.
   - Flink serves C(/jobs/<id>) and C(/jobs/<id>/checkpoints) from caches (C(web.refresh-interval) and
     C(rest.cache.checkpoint-statistics.timeout), 3 seconds by default); the modules account for it and never report

@@ -79,13 +79,21 @@ def rest_url(nodes, role="jobmanager", port=8081, scheme="http"):
     return "%s://%s:%s" % (scheme, address, port)
 
 
-def job_results(jobs, moves=None, pins=None, restores=None, verified=None):
+def job_results(jobs, moves=None, pins=None, restores=None, verified=None, rollbacks=None):
     """Per-job results for the report: pin, new job, downtime (fence to first checkpoint) and marks.
 
     ``moves`` are flink_handover results (blue/green); ``pins`` flink_checkpointing and ``restores``
-    flink_job results (in place); ``verified`` flink_job results of the verification. Each a list in job order
-    (registered loop results), possibly shorter or absent when the patch stopped early.
+    flink_job results (in place); ``verified`` flink_job results of the verification; ``rollbacks`` the rollback's
+    flink_job results (their ``item`` names the job). Each a list (registered loop results), possibly shorter or
+    absent when the patch stopped early.
     """
+    rolled = {}
+    for result in rollbacks or []:
+        item = result.get("item")
+        name = (item[0] if isinstance(item, (list, tuple)) else item or {}).get("job_name")
+        if name and not result.get("skipped"):
+            rolled[name] = dict(job_id=result.get("job_id"), restored=(result.get("restored") or {}).get("external_path"),
+                                failed=bool(result.get("failed")), msg=result.get("msg"))
     out = []
     for index, job in enumerate(jobs or []):
         move, pin, restore, check = (_nth(moves, index), _nth(pins, index), _nth(restores, index), _nth(verified, index))
@@ -95,6 +103,7 @@ def job_results(jobs, moves=None, pins=None, restores=None, verified=None):
             _from_move(line, move)
         elif pin:
             _from_pin_and_restore(line, pin, restore)
+        line["rollback"] = rolled.get(job.get("name"))
         out.append(line)
     return out
 

@@ -159,12 +159,12 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
     fresh_at = event_at + ttl + CACHE_MARGIN
     if fresh_at - time.monotonic() > timeout:
         raise FlinkError("the REST checkpoint cache (%.1fs) is longer than the time left (%.1fs)" % (ttl, timeout), job=job_id)
-    if store is not None and newest is not None:
+    if store is not None and newest is not None and not include_savepoints:
         # A cached view expires a cache period after it was made, often well before fresh_at: poll until a
         # view lists the newest chk-N of storage as completed (proof), or until every view is fresh.
-        known = _poll_until_known(client, job_id, newest["id"], fresh_at)
+        known = _poll_until_known(client, job_id, store, base, fresh_at)
         if known is not None:
-            return known, "chk-%s is the newest _metadata in storage and a renewed REST view reports it completed" % newest["id"]
+            return known, "chk-%s is the newest _metadata in storage and a renewed REST view reports it completed" % known["id"]
     wait = fresh_at - time.monotonic()
     if wait > 0:
         time.sleep(wait)
@@ -173,13 +173,15 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
     return entry, "read %.2fs after checkpointing ended (REST cache %.2fs)" % (ttl + CACHE_MARGIN, ttl)
 
 
-def _poll_until_known(client, job_id, checkpoint_id, until):
-    """Poll the (cached) REST statistics until they list ``checkpoint_id`` as completed, or ``until`` passes."""
+def _poll_until_known(client, job_id, store, base, until):
+    """Poll renewed REST views until one lists the newest complete ``chk-N`` of storage (listed again each
+    time) as completed, or ``until`` passes."""
     delay = 0.05
     while time.monotonic() < until:
         time.sleep(min(delay, max(0.0, until - time.monotonic())))
         delay = min(delay * 1.5, 0.25)
-        known = snapshots.completed_entry(client.checkpoints(job_id), checkpoint_id)
+        newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
+        known = snapshots.completed_entry(client.checkpoints(job_id), newest["id"]) if newest else None
         if known is not None:
             return known
     return None
@@ -347,7 +349,9 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
 def _already_fenced(client, job, checkpoint_dir, aws, allow_no_checkpoint, timeout):
     job_id = job["jid"]
     store, base = storage_for(checkpoint_dir, aws, None, job_id, client=client)
-    entry, reason = final_checkpoint(client, job_id, terminal_event_time(client, job_id), store, base, timeout=timeout)
+    # A terminal job's last state may be a savepoint (stopped or cancelled with one; a stop deletes its chk-*).
+    entry, reason = final_checkpoint(client, job_id, terminal_event_time(client, job_id), store, base,
+                                     include_savepoints=True, timeout=timeout)
     pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job["state"])
     return dict(changed=False, method="fence", job_state=job["state"], pinned_checkpoint=pin, pin_is_final=True,
                 pin_reason="job already %s; %s" % (job["state"], reason), settings=checkpoint_settings(client, job_id),

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -29,6 +30,8 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
 
 UNFINISHED = ("pinned", "restored")
+MAX_TEXT = 600  # an entry must fit a standard SSM parameter (4 KB): long texts are cut
+PREVIOUS_KEYS = ("status", "run_id", "checkpoint_id", "checkpoint_path", "pinned_at", "updated_at", "new_ami")
 STATUSES = ("pinned", "restored", "done", "rolled_back")
 
 
@@ -41,11 +44,18 @@ def utc_now():
 
 
 def entry_key(cluster, job_name):
-    """A storage-safe key ``<cluster>/<job>`` (SSM allows ``a-zA-Z0-9_.-/``)."""
+    """A storage-safe key ``<cluster>/<job>`` (SSM allows ``a-zA-Z0-9_.-/``).
+
+    A name that needs cleaning gets a short hash of the original appended, so that two names that clean
+    to the same text ("orders enrichment", "orders_enrichment") never share an entry.
+    """
     def clean(part):
-        text = re.sub(r"[^A-Za-z0-9_.-]", "_", str(part or "")).strip("._")
+        original = str(part or "")
+        text = re.sub(r"[^A-Za-z0-9_.-]", "_", original).strip("._")
         if not text:
-            raise LedgerError("ledger key part %r is empty after cleaning" % part)
+            raise LedgerError("ledger key part %r has no usable characters" % part)
+        if text != original:
+            text = "%s-%s" % (text or "x", hashlib.sha1(original.encode("utf-8")).hexdigest()[:8])
         return text
     return "%s/%s" % (clean(cluster), clean(job_name))
 
@@ -200,10 +210,21 @@ def record_pin(ledger, key, pin, cluster, job_name, run_id=None, old_ami=None, n
     )
     entry.update(extra or {})
     if previous:
-        previous.pop("previous", None)
-        entry["previous"] = previous
+        entry["previous"] = dict((k, previous.get(k)) for k in PREVIOUS_KEYS)
+    entry = bounded(entry)
     ledger.put(key, entry)
     return entry
+
+
+def bounded(entry):
+    """The entry with every long text cut to MAX_TEXT characters (a standard SSM parameter holds 4 KB)."""
+    def cut(value):
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return value[:MAX_TEXT - 3] + "..."
+        if isinstance(value, dict):
+            return dict((k, cut(v)) for k, v in value.items())
+        return value
+    return cut(entry)
 
 
 def update_status(ledger, key, status, **fields):
@@ -213,11 +234,12 @@ def update_status(ledger, key, status, **fields):
     entry = ledger.get(key)
     if entry is None:
         raise LedgerError("no ledger entry %s to mark %s" % (key, status))
-    wanted = dict(fields, status=status)
+    wanted = bounded(dict(fields, status=status))
     if all(entry.get(k) == v for k, v in wanted.items()):
         return entry, False
     entry.update(wanted)
     entry["updated_at"] = utc_now()
+    entry = bounded(entry)
     ledger.put(key, entry)
     return entry, True
 

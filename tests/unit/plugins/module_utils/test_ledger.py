@@ -10,6 +10,8 @@ __metaclass__ = type
 import json
 import os
 
+import re
+
 import pytest
 
 from ansible_collections.flinkops.fleet.plugins.module_utils import _ledger as ledger_mod
@@ -21,12 +23,19 @@ PIN2 = dict(id=15, external_path="file:/c/%s/chk-15" % ("b" * 32), kind="checkpo
 
 @pytest.mark.parametrize("cluster, job, expected", [
     ("prod-eu", "orders", "prod-eu/orders"),
-    ("prod eu/1", "orders enrichment:v2", "prod_eu_1/orders_enrichment_v2"),
-    ("..hidden", "job.", "hidden/job"),
-    ("a", "ü-job", "a/-job"),
+    ("prod eu/1", "orders enrichment:v2", r"prod_eu_1-[0-9a-f]{8}/orders_enrichment_v2-[0-9a-f]{8}"),
+    ("..hidden", "job.", r"hidden-[0-9a-f]{8}/job-[0-9a-f]{8}"),
+    ("a", "ü-job", r"a/-job-[0-9a-f]{8}"),
 ])
 def test_entry_key_cleaning(cluster, job, expected):
-    assert ledger_mod.entry_key(cluster, job) == expected
+    assert re.match("^%s$" % expected, ledger_mod.entry_key(cluster, job))
+
+
+@pytest.mark.parametrize("first, second", [("orders enrichment", "orders_enrichment"), ("ü-job", "ä-job"),
+                                           ("a.b", "a_b"), ("x y", "x:y")])
+def test_entry_keys_of_different_names_never_collide(first, second):
+    assert ledger_mod.entry_key("c", first) != ledger_mod.entry_key("c", second)
+    assert ledger_mod.entry_key("c", first) == ledger_mod.entry_key("c", first)
 
 
 @pytest.mark.parametrize("cluster, job", [("", "j"), ("c", None), ("...", "j"), ("c", "__")])
