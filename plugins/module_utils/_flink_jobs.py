@@ -145,7 +145,7 @@ def wait_for_job(client, name, deadline):
         return bool(running), running[0]["jid"] if running else None
 
     return poll(check, deadline.left(), "a job named %r to appear on %s" % (name, client.base_url),
-                    interval=0.1, max_interval=1.0)
+                interval=0.1, max_interval=1.0)
 
 
 def start(client, params, jar_id, restore_path, restore_id, deadline):
