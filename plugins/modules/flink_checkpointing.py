@@ -29,6 +29,7 @@ author:
   - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
   - flinkops.fleet.flink
+  - flinkops.fleet.checkpoint_dir
   - flinkops.fleet.aws_storage
   - flinkops.fleet.ledger
   - ansible.builtin.action_common_attributes
@@ -41,15 +42,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  checkpoint_dir:
-    description:
-      - The checkpoint directory of the job's cluster (C(execution.checkpointing.dir)), as a C(file://) path, an
-        absolute local path, or an C(s3://bucket/prefix) URI. C(<checkpoint_dir>/<job_id>) is also accepted.
-      - Listing it confirms the REST answer at once (Flink writes C(chk-N/_metadata) before a checkpoint completes),
-        instead of waiting out Flink's REST checkpoint cache, and checks that C(_metadata) exists.
-      - When not set, a local C(file:) checkpoint path reported by Flink is listed if this machine can read it.
-      - An explicit directory that cannot be read is an error.
-    type: str
   job_id:
     description:
       - Id of the job. One of O(job_id) and O(job_name) is required.
