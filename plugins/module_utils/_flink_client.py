@@ -396,9 +396,6 @@ class FlinkClient:
         """``/jobs/:id/status`` -- fresh."""
         return self.get("/jobs/%s/status" % job_id).get("status")
 
-    def job_config(self, job_id):
-        return self.get("/jobs/%s/config" % job_id)
-
     def checkpoints(self, job_id):
         """``/jobs/:id/checkpoints`` -- CACHED for ``rest.cache.checkpoint-statistics.timeout``."""
         return self.get("/jobs/%s/checkpoints" % job_id)
@@ -473,15 +470,6 @@ class FlinkClient:
 
         return poll(check, timeout, what, interval=interval, max_interval=max_interval, job=job_id,
                     url=self.url_for("/jobs/%s/status" % job_id), method="GET")
-
-    def all_tasks_running(self, job_id):
-        """True when every task of the job is RUNNING (from the fresh ``/jobs/overview``)."""
-        for job in self.jobs_overview():
-            if job.get("jid") == job_id:
-                tasks = job.get("tasks") or {}
-                total = tasks.get("total")
-                return job.get("state") == "RUNNING" and bool(total) and tasks.get("running") == total
-        return False
 
     # ------------------------------------------------------------------ async operations
     def wait_operation(self, path, timeout, what, interval=0.05, max_interval=0.5):

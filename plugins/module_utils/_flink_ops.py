@@ -480,9 +480,6 @@ def dispose_savepoint(client, path, timeout=300.0):
     return trigger_id
 
 
-def job_is_active(state):
-    return state in ACTIVE_STATES
-
 
 # --------------------------------------------------------------------------- jars and job submission
 def jar_upload_name(path, digest):
