@@ -33,8 +33,8 @@ def nodes(instances, address_map=None, address_attribute="private_ip_address", a
     """``ec2_instance_info`` instances -> sorted node dicts ``{id, ami, address, asg, role, architecture, ...}``.
 
     Address precedence: ``address_map[instance_id]``, then the value of tag ``address_tag``, then the next free
-    entry of ``address_pool`` (a list, or a dict role -> list, assigned in instance-id order), then the instance's
-    ``address_attribute`` (private IP by default).
+    entry of ``address_pool`` (a list, or a dict whose keys are ``<role>@<ami>`` or ``<role>``, the first more
+    specific, assigned in instance-id order), then the instance's ``address_attribute`` (private IP by default).
     """
     address_map = address_map or {}
     if address_attribute not in ADDRESS_ATTRIBUTES:
@@ -51,7 +51,8 @@ def nodes(instances, address_map=None, address_attribute="private_ip_address", a
         iid = inst.get("instance_id")
         address = address_map.get(iid) or (tags.get(address_tag) if address_tag else None)
         if not address and pools:
-            pool = pools.get(role) if role in pools else pools.get(None)
+            specific = "%s@%s" % (role, inst.get("image_id"))
+            pool = pools[specific] if specific in pools else (pools.get(role) if role in pools else pools.get(None))
             if pool:
                 address = pool.pop(0)
         if not address:

@@ -257,3 +257,33 @@ def test_application_cluster_gets_the_pin_through_its_bootstrap_parameter(ansibl
     assert result["clusters"]["ip"]["status"] == "patched"
     summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+@pytest.mark.slow
+def test_in_place_broken_ami_rolls_the_nodes_back_and_restarts_from_the_pin(ansible, build_fleet, workdir):
+    """The new AMI's JobManager never answers (its nodes map to a dead endpoint): after the pin and the rotation the
+    cluster cannot come up, so the rollback rotates the nodes back to the old AMI and restarts the job from its pin."""
+    fleet = build_fleet(bg=False, ip=True)
+    ec2, old_ami, new_ami = fleet["ec2"], fleet["old_ami"], fleet["new_ami"]
+    with open(fleet["inventory"], encoding="utf-8") as handle:
+        data = json.load(handle)
+    host = data["all"]["children"]["flink_clusters"]["hosts"]["ip"]
+    host["flink_patch_address_pool"]["jobmanager@" + new_ami] = [localfleet.UNUSED_ADDRESS]
+    host["flink_patch_cluster_wait_retries"] = 4
+    localfleet.write_inventory(fleet["inventory"], data)
+    old_id = active_jobs(fleet["ip"])[0]["jid"]
+
+    run = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert run.rc != 0
+    result, _dir = report(workdir)
+    cluster = result["clusters"]["ip"]
+    assert cluster["status"] == "rolled_back", cluster
+    assert set(running_instances(ec2, "ip").values()) == {old_ami}  # the AMI change is undone
+    entry = ledger_entry(workdir, "ip")
+    assert entry["status"] == "rolled_back" and entry["old_job_id"] == old_id
+    (job,) = active_jobs(fleet["ip"])
+    restored = FlinkRest(fleet["ip"].url).checkpoints(job["jid"])["latest"]["restored"]
+    assert restored["id"] == entry["checkpoint_id"]
+    assert cluster["jobs"][0]["rollback"]["job_id"] == job["jid"]
+    summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
