@@ -40,6 +40,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots a
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
 
 CACHE_MARGIN = 0.1  # seconds added to a cache timeout before a read counts as fresh
+FAST_POLL = 0.05  # longest poll interval while a job is down (fence, restore): each poll can add it to the downtime
 NATIVE_ROUTE = "/jobs/%s/checkpointing"
 NATIVE_STATUS_ROUTE = "/jobs/%s/checkpointing-suspension/%s"
 
@@ -275,7 +276,8 @@ def fence(client, job_id, timeout):
     """
     started = time.monotonic()
     client.cancel(job_id)
-    state, seen_at = client.wait_job_state(job_id, TERMINAL_STATES, timeout)
+    # The job is down from here on: poll the (fresh, cheap) status route often, not with the usual backoff.
+    state, seen_at = client.wait_job_state(job_id, TERMINAL_STATES, timeout, max_interval=FAST_POLL)
     return state, seen_at, seen_at - started
 
 
@@ -410,14 +412,19 @@ def _native_changed(operation, action):
 
 
 # --------------------------------------------------------------------------- checkpoints and savepoints
-def trigger_checkpoint(client, job_id, checkpoint_type="configured", timeout=120.0, trigger_id=None):
-    """Trigger one checkpoint and wait for it; returns dict(id, trigger_id, external_path)."""
+def trigger_checkpoint(client, job_id, checkpoint_type="configured", timeout=120.0, trigger_id=None, resolve_path=True):
+    """Trigger one checkpoint and wait for it; returns dict(id, trigger_id, external_path).
+
+    ``resolve_path=False`` skips the external path (None): it comes from the cached checkpoint details, which can
+    lag the completion by the REST cache period.
+    """
     trigger_id = client.trigger("/jobs/%s/checkpoints" % job_id, {"checkpointType": checkpoint_type.upper()},
                                 trigger_id=trigger_id)
     operation = client.wait_operation("/jobs/%s/checkpoints/%s" % (job_id, trigger_id), timeout,
-                                      "checkpoint of job %s" % job_id, interval=0.02)
+                                      "checkpoint of job %s" % job_id, interval=0.02, max_interval=0.1)
     checkpoint_id = operation.get("checkpointId")
-    return dict(id=checkpoint_id, trigger_id=trigger_id, external_path=checkpoint_path(client, job_id, checkpoint_id))
+    path = checkpoint_path(client, job_id, checkpoint_id) if resolve_path else None
+    return dict(id=checkpoint_id, trigger_id=trigger_id, external_path=path)
 
 
 def checkpoint_path(client, job_id, checkpoint_id, timeout=None):
@@ -602,7 +609,7 @@ def wait_running(client, job_id, timeout):
         return False, None
 
     try:
-        return poll(check, timeout, "all tasks of job %s to run" % job_id, interval=0.02, max_interval=0.2,
+        return poll(check, timeout, "all tasks of job %s to run" % job_id, interval=0.02, max_interval=FAST_POLL,
                     job=job_id, method="GET", url=url)
     except FlinkError:
         if client.job_status(job_id) not in LOCALLY_TERMINAL_STATES:
@@ -644,7 +651,9 @@ def wait_new_checkpoint(client, job_id, timeout, after_id=0, store=None, base=No
     are polled (they may lag by the cache period). ``trigger`` asks for a checkpoint right away.
     """
     if trigger:
-        return trigger_checkpoint(client, job_id, timeout=timeout)["id"]
+        # Only the id is needed: resolving the path would wait for the cached checkpoint details (up to the cache
+        # period after the checkpoint completed), and that wait would count as downtime in the module's timings.
+        return trigger_checkpoint(client, job_id, timeout=timeout, resolve_path=False)["id"]
     # REST is asked too once a cache period has passed, in case the job writes elsewhere than ``base``.
     rest_from = time.monotonic() + (client.cache_timeouts()["checkpoint_stats"] if store is not None else 0.0)
 
@@ -717,4 +726,21 @@ def job_details(client, job, include_checkpoints):
     info["checkpoint_counts"] = stats.get("counts") or {}
     storage = snapshots.storage_dir_from_path((latest or {}).get("external_path"), info["job_id"])
     info["checkpointing"]["storage_dir"] = storage or (client.checkpoint_storage_dir() if info["checkpointing"]["enabled"] else None)
+    return info
+
+
+def job_plan_details(client, job, checkpoint_dir=None, aws=None):
+    """Like job_details, but the latest checkpoint comes from storage when it is readable.
+
+    The REST checkpoint statistics are then not read at all: a plan taken right before a fence must not warm
+    their cache, or the pin that follows would have to wait for it (see final_checkpoint).
+    """
+    info = snapshots.job_summary(job)
+    store, base = storage_for(checkpoint_dir, aws, None, info["job_id"], client=client)
+    if store is None:
+        return job_details(client, job, True)
+    info["checkpointing"] = checkpoint_settings(client, info["job_id"])
+    info["checkpointing"]["storage_dir"] = base
+    newest = newest_complete(storage_mod.scan_checkpoints(store, base, info["job_id"]))
+    info["latest_checkpoint"] = snapshots.snapshot_from_storage(newest, "checkpoint", job, now_ms=now_ms()) if newest else None
     return info

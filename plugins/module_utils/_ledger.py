@@ -108,7 +108,7 @@ class FileLedger:
 
 class SsmLedger:
     def __init__(self, prefix, aws):
-        if not storage_mod.HAS_BOTO3:
+        if not storage_mod.load_boto3():
             raise LedgerError("boto3 is required for an ssm: ledger")
         self.prefix = "/" + prefix.strip("/")
         session = storage_mod.boto3.session.Session(profile_name=(aws or {}).get("profile") or None)

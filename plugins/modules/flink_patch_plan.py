@@ -19,11 +19,15 @@ description:
     checkpoint, or its latest checkpoint is older than O(max_checkpoint_age). A job with an unfinished pin in the ledger
     is resumed from it.
   - A cluster whose nodes are all on the target AMI and whose jobs all run is skipped.
+  - Where the checkpoint storage is readable (O(checkpoint_dir), or a local directory of the cluster), the latest
+    checkpoint is read from it rather than from the REST statistics, so that planning right before a fence does not
+    warm Flink's REST checkpoint cache (which would delay the pin that follows).
   - Read-only.
 author:
   - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
   - flinkops.fleet.flink
+  - flinkops.fleet.checkpoint_dir
   - flinkops.fleet.aws_storage
   - ansible.builtin.action_common_attributes
 attributes:
@@ -156,7 +160,8 @@ def plan(module):
     if params["reachable"]:
         client = module.client
         for name in names:
-            infos.extend(ops.job_details(client, job, True) for job in client.find_jobs(name=name))
+            infos.extend(ops.job_plan_details(client, job, params["checkpoint_dir"], aws_options(params))
+                         for job in client.find_jobs(name=name))
     result = _plan.cluster_plan(params["jobs"], infos, ledger_entries(params), params["ami_plan"],
                                 params["max_checkpoint_age"], params["method"], params["target_ami"])
     result["lines"] = _plan.plan_lines(result, params["cluster"], params["strategy"], params["target_ami"])
@@ -176,6 +181,7 @@ def main():
         max_checkpoint_age=dict(type="float", default=900.0),
         method=dict(type="str", default="auto", choices=["auto", "native", "fence"]),
         reachable=dict(type="bool", default=True),
+        checkpoint_dir=dict(type="str"),
     )
     module = FlinkModule(argument_spec=spec, supports_check_mode=True)
     module.run(plan)
