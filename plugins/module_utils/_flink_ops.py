@@ -487,7 +487,6 @@ def dispose_savepoint(client, path, timeout=300.0):
     return trigger_id
 
 
-
 # --------------------------------------------------------------------------- jars and job submission
 def jar_upload_name(path, digest):
     """The file name a jar is uploaded under: its content hash is part of it, so an upload is found again."""
