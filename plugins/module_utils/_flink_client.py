@@ -240,6 +240,8 @@ class FlinkClient:
     ``url`` is the REST endpoint, e.g. ``http://10.0.0.5:8081`` (with or without ``/v1``).
     """
 
+    api_prefix = API_PREFIX
+
     def __init__(self, url, token=None, username=None, password=None, headers=None, validate_certs=True,
                  ca_path=None, client_cert=None, client_key=None, timeout=10.0, retries=3, retry_backoff=0.2,
                  session=None):
@@ -270,7 +272,7 @@ class FlinkClient:
 
     # ------------------------------------------------------------------ transport
     def url_for(self, path):
-        return "%s%s%s" % (self.base_url, API_PREFIX, path if path.startswith("/") else "/" + path)
+        return "%s%s%s" % (self.base_url, self.api_prefix, path if path.startswith("/") else "/" + path)
 
     def request(self, method, path, body=None, params=None, retry=None, files=None, expect_json=True):
         """One REST call. ``retry`` defaults to True for GET and False otherwise.
@@ -517,6 +519,29 @@ class FlinkClient:
     # ------------------------------------------------------------------ jars
     def jars(self):
         return self.get("/jars").get("files", [])
+
+
+class HistoryServerClient(FlinkClient):
+    """A FlinkClient for a HistoryServer: the same paths, without the ``/v1`` prefix.
+
+    A HistoryServer serves the archives of finished jobs: they are terminal and never change, so nothing it
+    answers can be stale; it has no ``/jobs/:id/status`` and no JobManager configuration.
+    """
+
+    api_prefix = ""
+
+    def job_status(self, job_id):
+        jobs = self.find_jobs(job_id=job_id)
+        if not jobs:
+            raise FlinkError("no archived job with id %s on HistoryServer %s" % (job_id, self.base_url), status=404,
+                             method="GET", url=self.url_for("/jobs/overview"))
+        return jobs[0].get("state")
+
+    def jobmanager_config(self):
+        return {}
+
+    def cache_timeouts(self):
+        return dict(execution_graph=0.0, checkpoint_stats=0.0)
 
 
 def _exc_reason(exc):

@@ -86,7 +86,9 @@ def ensure_running(client, params, check_mode):
         if check_mode:
             return dict(result, job_id=None, state=None)
         return dict(result, **follow(client, params, wait_for_job(client, name, deadline), restore_path, restore_id, deadline))
-    jar_id, uploaded = resolve_jar(client, params, check_mode)
+    # A caller that resolved the jar on this cluster already (flink_handover, before the fence) passes jar_id: one REST
+    # call less while the job is down.
+    jar_id, uploaded = (params["jar_id"], False) if params.get("jar_id") else resolve_jar(client, params, check_mode)
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
         return dict(result, job_id=None, state=None)

@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
     FlinkClient,
     FlinkError,
+    HistoryServerClient,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
 )
@@ -43,10 +44,13 @@ CONNECTION_KEYS = ("url", "token", "username", "password", "headers", "validate_
                    "client_cert", "client_key", "request_timeout", "retries")
 
 
-def client_from_params(params, prefix=""):
-    """Build a FlinkClient from module params (``prefix`` selects e.g. ``target_url`` style options)."""
+def client_from_params(params, prefix="", history_server=False):
+    """Build a FlinkClient (a HistoryServerClient with ``history_server``) from module params.
+
+    ``prefix`` selects e.g. ``target_url`` style options.
+    """
     opts = dict((key, params.get(prefix + key)) for key in CONNECTION_KEYS)
-    return FlinkClient(
+    return (HistoryServerClient if history_server else FlinkClient)(
         opts["url"], token=opts["token"], username=opts["username"], password=opts["password"],
         headers=opts["headers"], validate_certs=opts["validate_certs"] if opts["validate_certs"] is not None else True,
         ca_path=opts["ca_path"], client_cert=opts["client_cert"], client_key=opts["client_key"],

@@ -84,7 +84,7 @@ def handover(source, target, params, check_mode=False):
     if check_mode:
         return dict(changed=True, pin=pin, pin_is_final=False, target=dict(changed=True), timings={})
     pinned_at = time.monotonic()
-    run_params = dict(params, jar=jar_id, restore_from=pin, checkpoint_dir=params["target_checkpoint_dir"], replace=False)
+    run_params = dict(params, jar=jar_id, jar_id=jar_id, restore_from=pin, checkpoint_dir=params["target_checkpoint_dir"], replace=False)
     try:
         started = jobs.ensure_running(target, run_params, check_mode=False)
     except FlinkError as exc:

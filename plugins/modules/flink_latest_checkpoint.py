@@ -189,7 +189,6 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module impor
     aws_options,
     client_from_params,
     job_argument_spec,
-    select_job,
     aws_storage_argument_spec,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
@@ -277,12 +276,15 @@ def find(module):
     source = params["source"]
     client = None
     if source == "history_server":
-        client = client_from_params(dict(params, url=params["history_server_url"] or params["url"]))
+        client = client_from_params(dict(params, url=params["history_server_url"] or params["url"]), history_server=True)
     elif source != "storage" or params["job_name"] or params["url"]:
         client = module.client
     if source == "storage" and not params["checkpoint_dir"]:
         module.fail_json(msg="source=storage needs checkpoint_dir")
-    job = select_job(module) if client is not None else dict(jid=params["job_id"], name=None, state=None)
+    if client is not None:
+        job = client.resolve_job(job_id=params["job_id"], name=params["job_name"])
+    else:
+        job = dict(jid=params["job_id"], name=None, state=None)
     if not snapshots.is_job_id(job["jid"]):
         module.fail_json(msg="invalid job_id %r: a Flink job id is 32 hexadecimal characters" % job["jid"])
     store, base = None, None
@@ -295,10 +297,12 @@ def find(module):
     include = params["include_savepoints"]
 
     rest_found, final, reason = [], False, "job state unknown: storage was scanned without asking Flink"
-    if client is not None and source != "storage":
+    if source == "history_server":
+        stats = client.checkpoints(job["jid"])
+        rest_found = snapshots.rest_snapshots(stats, job, include, now_ms=ops.now_ms(), source="history_server")
+        final, reason = True, "archived by the HistoryServer after the job ended (%s)" % job.get("state")
+    elif client is not None and source != "storage":
         job, rest_found, final, reason = rest_view(module, client, job, store, base, include)
-        if source == "history_server":
-            final, reason = True, "archived by the HistoryServer after the job ended"
     elif client is not None:
         job = dict(job, state=client.job_status(job["jid"]))
         final = job["state"] in LOCALLY_TERMINAL_STATES

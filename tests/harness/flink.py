@@ -54,9 +54,13 @@ class FlinkCluster:
     # pylint: disable=too-many-instance-attributes,too-many-arguments
 
     def __init__(self, name, workdir, rest_port=None, config=None, taskmanagers=1, slots=4,
-                 rest_cache=DEFAULT_REST_CACHE, flink_home=None, jvm_opts=DEFAULT_JVM_OPTS):
+                 rest_cache=DEFAULT_REST_CACHE, flink_home=None, jvm_opts=DEFAULT_JVM_OPTS, history_server=False):
         self.name = name
         self.workdir = os.path.abspath(workdir)
+        # With history_server, finished jobs are archived and a HistoryServer serves them at ``history_url``.
+        self.history_port = free_port() if history_server else None
+        self.archive_dir = os.path.join(self.workdir, "archive")
+        self.history_server = None
         self.flink_home = flink_home or build_flink_home()
         self.taskmanagers = int(taskmanagers)
         self.slots = int(slots)
@@ -87,6 +91,11 @@ class FlinkCluster:
         return "http://%s:%d" % (LOOPBACK, self.rest_port)
 
     @property
+    def history_url(self):
+        """Base URL of the HistoryServer (``history_server=True``), else None."""
+        return "http://%s:%d" % (LOOPBACK, self.history_port) if self.history_port else None
+
+    @property
     def rest(self):
         """A :class:`tests.harness.rest.FlinkRest` for this cluster."""
         return FlinkRest(self.url)
@@ -94,7 +103,7 @@ class FlinkCluster:
     @property
     def ports(self):
         """Every fixed port this cluster binds."""
-        ports = [self.rest_port, self.rpc_port, self.blob_port]
+        ports = [self.rest_port, self.rpc_port, self.blob_port] + ([self.history_port] if self.history_port else [])
         for tm_ports in self.tm_ports:
             ports.extend(tm_ports.values())
         return ports
@@ -105,6 +114,14 @@ class FlinkCluster:
         opts = (((base.get("env") or {}).get("java") or {}).get("opts") or {}).get("all", "")
         # console.log.level: the console capture only gets warnings (Flink's own *.log files get everything)
         return ("%s -Djava.io.tmpdir=%s -Dconsole.log.level=WARN" % (opts, self.tmp_dir)).strip()
+
+    def _history_config(self):
+        if not self.history_port:
+            return {}
+        archive = "file://" + self.archive_dir
+        return {"jobmanager.archive.fs.dir": archive, "historyserver.archive.fs.dir": archive,
+                "historyserver.web.address": LOOPBACK, "historyserver.web.port": self.history_port,
+                "historyserver.archive.fs.refresh-interval": "500 ms", "historyserver.web.tmpdir": os.path.join(self.tmp_dir, "hs")}
 
     def _build_config(self):
         cache = self.rest_cache
@@ -149,6 +166,7 @@ class FlinkCluster:
             "heartbeat.timeout": "20 s",
             "cluster.evenly-spread-out-slots": False,
         }
+        config.update(self._history_config())
         for key, value in self.overrides.items():
             if value is None:
                 config.pop(key, None)
@@ -216,6 +234,10 @@ class FlinkCluster:
                     "-D", "taskmanager.resource-id=%s-tm-%d" % (self.name, index)]
             self.taskmanager_procs.append(start_process(
                 args, os.path.join(self.log_dir, "taskmanager-%d.console.log" % index), env=env, cwd=self.workdir))
+        if self.history_port:
+            ensure_dir(self.archive_dir)
+            self.history_server = start_process([os.path.join(bin_dir, "historyserver.sh"), "start-foreground"],
+                                                os.path.join(self.log_dir, "historyserver.console.log"), env=env, cwd=self.workdir)
         return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
@@ -253,15 +275,19 @@ class FlinkCluster:
         for proc in self.taskmanager_procs:
             stop_process(proc, timeout)
         stop_process(self.jobmanager, timeout)
+        if self.history_server is not None:
+            stop_process(self.history_server, timeout)
         self.taskmanager_procs = []
         self.jobmanager = None
+        self.history_server = None
         self.stopped = True
         return wait_ports_free(self.ports, timeout=30.0)
 
     @property
     def pids(self):
         """PIDs of the running JVMs (JobManager first)."""
-        return [p.pid for p in [self.jobmanager] + self.taskmanager_procs if p is not None and p.poll() is None]
+        procs = [self.jobmanager] + self.taskmanager_procs + [self.history_server]
+        return [p.pid for p in procs if p is not None and p.poll() is None]
 
     @property
     def running(self):
