@@ -93,7 +93,9 @@ class FlinkCluster:
     @property
     def history_url(self):
         """Base URL of the HistoryServer (``history_server=True``), else None."""
-        return "http://%s:%d" % (LOOPBACK, self.history_port) if self.history_port else None
+        if not self.history_port:
+            return None
+        return "http://%s:%s" % (LOOPBACK, self.history_port)
 
     @property
     def rest(self):
