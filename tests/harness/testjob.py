@@ -70,8 +70,13 @@ def build_test_job_jar(jar_path=TEST_JOB_JAR, flink_home=None):
 
 
 def job_args(output, rate=200, keys=8, checkpoint_interval=None, retention=None, snapshot_delay_ms=None,
-             state_bytes=None, parallelism=None, name=None, no_checkpointing=False, uid_suffix=None):
-    """The ``programArgsList`` for the test job (``None`` values are left out)."""
+             state_bytes=None, parallelism=None, name=None, no_checkpointing=False, uid_suffix=None, emit_time=False,
+             random_padding=False):
+    """The ``programArgsList`` for the test job (``None`` values are left out).
+
+    ``emit_time`` appends the processing time (epoch ms) to every output line; ``random_padding`` makes the
+    ``state_bytes`` padding incompressible.
+    """
     args = ["--output", str(output), "--rate", str(rate), "--keys", str(keys)]
     optional = (("--checkpoint-interval", checkpoint_interval), ("--retention", retention),
                 ("--snapshot-delay-ms", snapshot_delay_ms), ("--state-bytes", state_bytes),
@@ -81,6 +86,10 @@ def job_args(output, rate=200, keys=8, checkpoint_interval=None, retention=None,
             args.extend([flag, str(value)])
     if no_checkpointing:
         args.append("--no-checkpointing")
+    if emit_time:
+        args.append("--emit-time")
+    if random_padding:
+        args.append("--random-padding")
     return args
 
 
@@ -93,8 +102,12 @@ def visible_part_files(output_dir):
     return found
 
 
-def read_records(output_dir):
-    """All ``(seq, key, count)`` tuples of the visible part files; raises AssertionError on malformed lines."""
+def read_records(output_dir, with_time=False):
+    """All ``(seq, key, count)`` tuples of the visible part files; raises AssertionError on malformed lines.
+
+    Lines may carry a fourth field, the processing time in epoch ms (``--emit-time``); with ``with_time`` the tuples
+    are ``(seq, key, count, ms)`` (``ms`` None when a line has no time).
+    """
     records = []
     for path in visible_part_files(output_dir):
         with open(path, encoding="utf-8") as handle:
@@ -102,11 +115,15 @@ def read_records(output_dir):
                 line = line.strip()
                 if not line:
                     continue
+                parts = line.split(",")
                 try:
-                    seq, key, count = (int(part) for part in line.split(","))
+                    if len(parts) not in (3, 4):
+                        raise ValueError(line)
+                    seq, key, count = (int(part) for part in parts[:3])
+                    stamp = int(parts[3]) if len(parts) == 4 else None
                 except ValueError:
                     raise AssertionError("malformed line %s:%d: %r" % (path, lineno, line)) from None
-                records.append((seq, key, count))
+                records.append((seq, key, count, stamp) if with_time else (seq, key, count))
     return records
 
 

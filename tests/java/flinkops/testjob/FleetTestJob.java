@@ -31,6 +31,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.ParameterTool;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * Exactly-once probe for flinkops.fleet integration tests.
@@ -44,7 +45,10 @@ import java.util.Arrays;
  * <p>Arguments: {@code --output DIR} (required), {@code --rate 200}, {@code --keys 8},
  * {@code --checkpoint-interval MS} (0 or {@code --no-checkpointing}: off), {@code --retention retain|delete},
  * {@code --snapshot-delay-ms 0}, {@code --state-bytes 0}, {@code --parallelism N}, {@code --name fleet-test-job},
- * {@code --uid-suffix S} (appended to every operator uid: a snapshot of the job then maps onto no operator).
+ * {@code --uid-suffix S} (appended to every operator uid: a snapshot of the job then maps onto no operator),
+ * {@code --emit-time} (append the processing time in epoch milliseconds as a fourth field, {@code seq,key,count,ms}:
+ * the benchmarks measure the gap in the committed output from it), {@code --random-padding} (fill the padding state of
+ * {@code --state-bytes} with random bytes, so compressing snapshots or RocksDB files does not shrink it).
  * The source always runs with parallelism 1 so that sequence numbers stay contiguous.
  */
 public final class FleetTestJob {
@@ -66,6 +70,8 @@ public final class FleetTestJob {
         String name = params.get("name", "fleet-test-job");
         // A different suffix gives every operator another uid, so a snapshot of the job does not map onto it.
         String uidSuffix = params.get("uid-suffix", "");
+        boolean emitTime = params.has("emit-time");
+        boolean randomPadding = params.has("random-padding");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (parallelism > 0) {
@@ -97,7 +103,7 @@ public final class FleetTestJob {
         final int numKeys = keys;
         DataStream<String> counted = sequence
                 .keyBy(seq -> seq % numKeys, Types.LONG)
-                .process(new RunningCount(stateBytes / Math.max(1, keys)))
+                .process(new RunningCount(stateBytes / Math.max(1, keys), emitTime, randomPadding))
                 .uid("fleet-running-count" + uidSuffix)
                 .name("running-count");
 
@@ -157,11 +163,19 @@ public final class FleetTestJob {
     public static final class RunningCount extends KeyedProcessFunction<Long, Long, String> {
         private static final long serialVersionUID = 1L;
         private final long paddingBytesPerKey;
+        private final boolean emitTime;
+        private final boolean randomPadding;
         private transient ValueState<Long> count;
         private transient ValueState<byte[]> padding;
 
         public RunningCount(long paddingBytesPerKey) {
+            this(paddingBytesPerKey, false, false);
+        }
+
+        public RunningCount(long paddingBytesPerKey, boolean emitTime, boolean randomPadding) {
             this.paddingBytesPerKey = paddingBytesPerKey;
+            this.emitTime = emitTime;
+            this.randomPadding = randomPadding;
         }
 
         @Override
@@ -176,12 +190,19 @@ public final class FleetTestJob {
             Long current = count.value();
             long next = current == null ? 1L : current + 1L;
             count.update(next);
-            if (paddingBytesPerKey > 0 && padding.value() == null) {
+            // The padding is written once, when the key is first seen: reading it back for every record would cost a
+            // full copy of it per record with RocksDB.
+            if (paddingBytesPerKey > 0 && current == null) {
                 byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, paddingBytesPerKey)];
-                Arrays.fill(bytes, (byte) (seq & 0x7f));
+                if (randomPadding) {
+                    new SplittableRandom(seq).nextBytes(bytes);
+                } else {
+                    Arrays.fill(bytes, (byte) (seq & 0x7f));
+                }
                 padding.update(bytes);
             }
-            out.collect(seq + "," + ctx.getCurrentKey() + "," + next);
+            String line = seq + "," + ctx.getCurrentKey() + "," + next;
+            out.collect(emitTime ? line + "," + System.currentTimeMillis() : line);
         }
     }
 }

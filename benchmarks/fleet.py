@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+"""Fleet waves: N in_place clusters (one local Flink cluster each, nodes in moto) patched by playbooks/patch_fleet.yml
+in one wave; wall time of the run against N."""
+
+import json
+import os
+import resource
+import shutil
+import time
+
+from benchmarks.common import BenchError, iso_to_epoch, wait_for
+from tests.harness import localfleet
+from tests.harness.ansible import run_playbook
+from tests.harness.flink import FlinkCluster, start_clusters
+from tests.harness.moto import aws_env
+from tests.harness.paths import REPO_ROOT, VENV_PYTHON
+from tests.harness.rest import FlinkRest
+
+PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "patch_fleet.yml")
+
+
+def _report(workdir):
+    reports = os.path.join(workdir, "reports")
+    runs = sorted(os.listdir(reports), key=lambda r: os.path.getmtime(os.path.join(reports, r)))
+    with open(os.path.join(reports, runs[-1], "report.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def slowest_tasks(result, limit=12):
+    """``[[task name, seconds, modules run]]`` of the playbook's longest tasks (a task spans all hosts of the wave)."""
+    found = {}
+    for name, start, end, hosts in ((t["task"].get("name", ""), iso_to_epoch((t["task"].get("duration") or {}).get("start")),
+                                     iso_to_epoch((t["task"].get("duration") or {}).get("end")), t.get("hosts") or {})
+                                    for play in result.plays for t in play.get("tasks", [])):
+        if start is None or end is None:
+            continue
+        entry = found.setdefault(name, [name, 0.0, 0])
+        entry[1] = round(entry[1] + end - start, 3)
+        entry[2] += len(hosts)
+    return sorted(found.values(), key=lambda e: -e[1])[:limit]
+
+
+def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
+    """Patch ``count`` in_place clusters in one wave; returns a dict with the wall time and per-job downtimes."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    moto.reset()
+    clusters = [FlinkCluster("f%d-%d" % (count, index), os.path.join(workdir, "c%d" % index), flink_home=flink_home,
+                             slots=2, jvm_opts="") for index in range(count)]
+    info = dict(clusters=count)
+    try:
+        started = time.monotonic()
+        start_clusters(clusters, timeout=60 + 30 * count)
+        info["start_seconds"] = round(time.monotonic() - started, 1)
+        ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+        old_ami, new_ami = localfleet.make_amis(ec2)
+        hosts = {}
+        for index, cluster in enumerate(clusters):
+            name = "f%d" % index
+            spec = localfleet.job_spec(jar, os.path.join(workdir, "out-%s" % name), checkpoint_interval=1000)
+            rest = FlinkRest(cluster.url)
+            job_id = rest.submit_jar(jar, entry_class=spec["entry_class"], args=spec["args"], parallelism=1)
+            rest.wait_checkpoints(job_id, 2, timeout=120)
+            hosts[name] = dict(localfleet.add_cluster(ec2, autoscaling, name, old_ami, cluster), flink_patch_strategy="in_place",
+                               flink_patch_jobs=[spec])
+        common = localfleet.common_vars(workdir, moto.endpoint_url, VENV_PYTHON, new_ami)
+        inventory = localfleet.write_inventory(os.path.join(workdir, "inventory.json"), localfleet.inventory(hosts, common))
+        env = aws_env(moto.endpoint_url)
+        # One wave of N clusters runs N hosts in parallel only with forks >= N (Ansible's default is 5).
+        env["ANSIBLE_FORKS"] = str(max(5, count))
+        time.sleep(3.5)  # let the REST caches of the submission's reads expire, as for a fleet nobody watched
+        launched = time.monotonic()
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = run_playbook(PLAYBOOK, inventory=inventory, env=env, timeout=900)
+        info["wall_seconds"] = round(time.monotonic() - launched, 2)
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU of ansible-playbook, its workers and every module they ran (the Flink JVMs are not in it)
+        info["ansible_cpu_seconds"] = round(cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime, 2)
+        info["slowest_tasks"] = slowest_tasks(result)
+        if result.failed:
+            raise BenchError("patch_fleet.yml failed for %d clusters:\n%s" % (count, result.describe(6000)))
+        report = _report(workdir)
+        jobs = [job for cluster in report["clusters"].values() for job in cluster["jobs"]]
+        info["statuses"] = sorted(set(c["status"] for c in report["clusters"].values()))
+        info["downtimes"] = [job.get("downtime") for job in jobs]
+        info["tasks"] = len(result.tasks)
+        for cluster in clusters:
+            wait_for(lambda c=cluster: [j for j in FlinkRest(c.url).jobs_overview() if j["state"] == "RUNNING"], 30,
+                     "the restored job on %s" % cluster.name, interval=0.2)
+        log("  %d cluster(s) in one wave: %.1fs (downtimes %s)" % (count, info["wall_seconds"], info["downtimes"]))
+    except Exception as exc:  # pylint: disable=broad-except
+        info["error"] = "%s: %s" % (type(exc).__name__, str(exc)[:4000])
+        log("  fleet wave of %d failed: %s" % (count, info["error"][:2000]))
+    finally:
+        for cluster in clusters:
+            cluster.stop()
+    return info
