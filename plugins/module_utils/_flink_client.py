@@ -438,11 +438,19 @@ class FlinkClient:
         if not jobs:
             raise FlinkError("no job named %r on %s" % (name, self.base_url), method="GET",
                              url=self.url_for("/jobs/overview"))
+        return self.active_job(name, jobs) or jobs[0]
+
+    def active_job(self, name, jobs=None):
+        """The one job named ``name`` that is not terminal, or None; two such jobs is an error listing both.
+
+        ``jobs``: the jobs of that name when already fetched (newest first).
+        """
+        jobs = self.find_jobs(name=name) if jobs is None else jobs
         active = [j for j in jobs if j.get("state") not in LOCALLY_TERMINAL_STATES]
         if len(active) > 1:
             raise FlinkError("job name %r is ambiguous: %d active jobs have it: %s" % (
                 name, len(active), ", ".join("%s (%s)" % (j["jid"], j.get("state")) for j in active)))
-        return active[0] if active else jobs[0]
+        return active[0] if active else None
 
     def cancel(self, job_id):
         """Cancel a job (``PATCH /jobs/:id?mode=cancel``); returns immediately."""

@@ -58,13 +58,9 @@ def ensure_running(client, params, check_mode):
     name = params["name"]
     deadline = Deadline(params["timeout"])
     restore_path, restore_id = restore_target(params["restore_from"])
-    running = active_jobs(client, name)
-    if len(running) > 1:
-        raise FlinkError("job name %r is ambiguous: %d active jobs have it: %s" % (
-            name, len(running), ", ".join(j["jid"] for j in running)))
+    job = client.active_job(name)
     result = dict(changed=False, name=name, uploaded=False, submitted=False)
-    if running:
-        job = running[0]
+    if job:
         verdict = existing_matches(client, job, restore_path, restore_id)
         if verdict is None:
             result.update(job_id=job["jid"], state=job.get("state"))
@@ -193,11 +189,7 @@ def select_for_stop(client, params):
     if params["job_id"]:
         job = client.resolve_job(job_id=params["job_id"])
         return job if job.get("state") not in LOCALLY_TERMINAL_STATES else None
-    running = active_jobs(client, params["name"])
-    if len(running) > 1:
-        raise FlinkError("job name %r is ambiguous: %d active jobs have it: %s" % (
-            params["name"], len(running), ", ".join(j["jid"] for j in running)))
-    return running[0] if running else None
+    return client.active_job(params["name"])
 
 
 def ensure_canceled(client, params, check_mode):

@@ -574,14 +574,19 @@ def cleanup_failed_start(client, jobs, timeout):
                 pass
 
 
+def _exceptions(client, job_id, limit):
+    """``(history entries, root exception text)`` of ``/jobs/:id/exceptions``; empty when Flink cannot tell."""
+    try:
+        body = client.get("/jobs/%s/exceptions" % job_id, params={"maxExceptions": limit})
+    except FlinkError:
+        return [], None
+    return (body.get("exceptionHistory") or {}).get("entries") or [], body.get("root-exception")
+
+
 def job_failure(client, job_id):
     """Flink's root exception of a failed job (``/jobs/:id/exceptions``), for error messages."""
-    try:
-        body = client.get("/jobs/%s/exceptions" % job_id, params={"maxExceptions": 1})
-    except FlinkError:
-        return None
-    history = (body.get("exceptionHistory") or {}).get("entries") or []
-    text = (history[0].get("stacktrace") if history else None) or body.get("root-exception")
+    history, root = _exceptions(client, job_id, 1)
+    text = (history[0].get("stacktrace") if history else None) or root
     return summarize_throwable(text) if text else None
 
 
@@ -699,11 +704,7 @@ def watch_stable(client, job_id, seconds, since_ms=None):
 
 
 def _exceptions_since(client, job_id, since_ms):
-    try:
-        body = client.get("/jobs/%s/exceptions" % job_id, params={"maxExceptions": 5})
-    except FlinkError:
-        return []
-    entries = (body.get("exceptionHistory") or {}).get("entries") or []
+    entries = _exceptions(client, job_id, 5)[0]
     return [summarize_throwable(e.get("stacktrace") or e.get("exceptionName") or "")
             for e in entries if (e.get("timestamp") or 0) >= since_ms]
 
