@@ -280,6 +280,19 @@ def plan_line(entry):
                                            entry.get("target_ami"), entry.get("action"))
 
 
+def wrong_ami(instances, target_ami, ids=None):
+    """``["i-1 (ami-x)", ...]``: the instances (``ec2_instance_info`` instances or ami_rotation nodes) among ``ids`` (all
+    when None) that do not run ``target_ami``; an id of ``ids`` not among the instances counts as wrong too."""
+    wrong, seen = [], set()
+    for inst in instances or []:
+        inst_id = inst.get("instance_id") or inst.get("id")
+        ami = inst.get("image_id") or inst.get("ami")
+        seen.add(inst_id)
+        if (ids is None or inst_id in ids) and ami != target_ami:
+            wrong.append("%s (runs %s)" % (inst_id, ami))
+    return wrong + ["%s (not found)" % inst_id for inst_id in ids or [] if inst_id not in seen]
+
+
 def short_groups(groups):
     """Names of ``autoscaling_group_info`` groups with fewer InService instances than their desired capacity."""
     short = []
@@ -298,6 +311,7 @@ class FilterModule:
             "ami_rotation_nodes": nodes,
             "ami_rotation_brief": brief,
             "ami_rotation_short_groups": short_groups,
+            "ami_rotation_wrong_ami": wrong_ami,
             "ami_rotation_plan_line": plan_line,
             "ami_rotation_target_errors": target_errors,
             "ami_rotation_newest_image": newest_image,

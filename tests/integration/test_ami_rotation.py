@@ -112,6 +112,40 @@ def test_plan_target_from_filters_and_ssm(ansible, aws):
     assert changed_tasks(by_filter) + changed_tasks(by_ssm) == []
 
 
+def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new_source_afresh(ansible, aws):
+    """plan.yml then main.yml in one play rotate to the AMI the plan resolved (the SSM parameter moved meanwhile), with
+    ami_rotation_batch_size 0 in one batch (one wait) and without describing the AMI again; a later entry point with
+    another target source (a rollback's explicit old AMI) resolves it afresh."""
+    newest = fleet.make_ami(aws["ec2"], "flink-node-2024.03")
+    parameter = "/flinkops/test/flink-node-ami"
+    aws["moto"].client("ssm").put_parameter(Name=parameter, Value=aws["new"], Type="String")
+    playbook = os.path.join(os.path.dirname(PLAYBOOK), "plan_then_rotate.yml")
+    extra = {"ssm_parameter": parameter, "moved_to": newest, "back_to": aws["old"], "ami_rotation_batch_size": 0}
+    current = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
+    extra.update({
+        "ami_rotation_aws_endpoint_url": aws["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1",
+        "ami_rotation_asg_names": aws["cluster"]["asgs"],
+        "ami_rotation_address_map": dict((iid, "127.0.0.1:%d" % (18000 + n)) for n, iid in enumerate(current)),
+        "ami_rotation_address_pool": ["127.0.0.1:%d" % (19000 + n) for n in range(16)],
+        "ami_rotation_wait_delay": 0, "ami_rotation_wait_retries": 10, "ami_rotation_wait_timeout": 30})
+    result = ansible.run_playbook(playbook, extra_vars=extra, env=aws_env())
+    assert not result.failed, result.describe()
+    report = result.task("Report")["msg"]
+    assert report["planned"]["target_ami"] == aws["new"]
+    assert report["rotated"]["target_ami"] == aws["new"], "the rotation did not use the planned AMI"
+    assert {n["ami"] for n in report["rotated"]["nodes_after"]} == {aws["new"]} and len(report["rotated"]["nodes_after"]) == 3
+    assert report["back"]["target_ami"] == aws["old"], "the rotation back took the AMI of the earlier plan"
+    assert all_on(aws, aws["old"])
+
+    def runs(name):
+        return [res for t in result.tasks if t["task"]["name"].endswith(" : " + name) for res in t["hosts"].values() if not res.get("skipped")]
+    # plan + rotate back describe the AMI; the rotation right after the plan reuses it
+    assert len(runs("Describe the target AMI")) == 2
+    # one batch per rotation: 3 nodes in 2 ASGs, one wait each
+    assert len(runs("Wait for InService replacements")) == 2
+    assert len(runs("Terminate the batch inside its ASG without decrementing the desired capacity")) == 2
+
+
 def test_blue_green_up_rerun_then_remove_old(ansible, aws):
     old_ids = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
     up = run(ansible, aws, entry="blue_green_up", ami_rotation_blue_green_tags={"flink:generation": "green"})

@@ -139,3 +139,11 @@ def test_short_groups():
                "instances": [{"lifecycle_state": "InService"}, {"lifecycle_state": "Pending"}]},
               {"auto_scaling_group_name": "b", "desired_capacity": 1, "instances": [{"lifecycle_state": "InService"}]}]
     assert f.short_groups(groups) == ["a"]
+
+
+def test_wrong_ami_takes_instances_or_nodes_and_reports_missing_ids():
+    instances = [{"instance_id": "i-1", "image_id": "ami-new"}, {"instance_id": "i-2", "image_id": "ami-old"}]
+    assert f.wrong_ami(instances, "ami-new") == ["i-2 (runs ami-old)"]
+    nodes = [{"id": "i-1", "ami": "ami-new"}, {"id": "i-2", "ami": "ami-old"}, {"id": "i-3", "ami": "ami-old"}]
+    assert f.wrong_ami(nodes, "ami-new", ["i-1", "i-3", "i-9"]) == ["i-3 (runs ami-old)", "i-9 (not found)"]
+    assert f.wrong_ami(nodes, "ami-new", []) == []
