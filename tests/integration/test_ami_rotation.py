@@ -112,7 +112,8 @@ def test_plan_target_from_filters_and_ssm(ansible, aws):
     assert changed_tasks(by_filter) + changed_tasks(by_ssm) == []
 
 
-def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new_source_afresh(ansible, aws):
+@pytest.mark.parametrize("max_age", [60, 0])
+def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new_source_afresh(ansible, aws, max_age):
     """plan.yml then main.yml in one play rotate to the AMI the plan resolved (the SSM parameter moved meanwhile), with
     ami_rotation_batch_size 0 in one batch (one wait) and without describing the AMI again; a later entry point with
     another target source (a rollback's explicit old AMI) resolves it afresh."""
@@ -120,7 +121,8 @@ def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new
     parameter = "/flinkops/test/flink-node-ami"
     aws["moto"].client("ssm").put_parameter(Name=parameter, Value=aws["new"], Type="String")
     playbook = os.path.join(os.path.dirname(PLAYBOOK), "plan_then_rotate.yml")
-    extra = {"ssm_parameter": parameter, "moved_to": newest, "back_to": aws["old"], "ami_rotation_batch_size": 0}
+    extra = {"ssm_parameter": parameter, "moved_to": newest, "back_to": aws["old"], "ami_rotation_batch_size": 0,
+             "ami_rotation_plan_max_age": max_age}
     current = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
     extra.update({
         "ami_rotation_aws_endpoint_url": aws["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1",
@@ -139,8 +141,13 @@ def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new
 
     def runs(name):
         return [res for t in result.tasks if t["task"]["name"].endswith(" : " + name) for res in t["hosts"].values() if not res.get("skipped")]
-    # plan + rotate back describe the AMI; the rotation right after the plan reuses it
+    # plan + rotate back describe the AMI, the nodes and the groups; the rotation right after the plan reuses them
+    # while the plan is younger than ami_rotation_plan_max_age (the AMI always: the planned AMI is the target)
+    fresh = 1 if max_age == 0 else 0
     assert len(runs("Describe the target AMI")) == 2
+    assert len(runs("Describe the auto scaling groups")) == 2 + fresh
+    # nodes: plan, rotate back (a new target), and after each rotation
+    assert len(runs("Describe the nodes")) == 4 + fresh
     # one batch per rotation: 3 nodes in 2 ASGs, one wait each
     assert len(runs("Wait for InService replacements")) == 2
     assert len(runs("Terminate the batch inside its ASG without decrementing the desired capacity")) == 2
