@@ -173,3 +173,30 @@ def playbook_task_times(result):
         times.append((info.get("name", ""), iso_to_epoch(duration.get("start")), iso_to_epoch(duration.get("end")),
                       (task.get("hosts") or {}).get("localhost", {})))
     return times
+
+
+def tree_cpu_seconds(pids):
+    """User + system CPU seconds used so far by the processes ``pids`` and all their live descendants, with the
+    descendants they have already reaped (Linux /proc)."""
+    ticks = float(os.sysconf("SC_CLK_TCK"))
+    children, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        # after "pid (comm)": state ppid ... utime stime cutime cstime (fields 14-17 of stat)
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        cpu[int(entry)] = sum(int(f) for f in fields[11:15]) / ticks
+    total, todo, seen = 0.0, [p for p in pids if p], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return round(total, 2)

@@ -8,7 +8,7 @@ import resource
 import shutil
 import time
 
-from benchmarks.common import BenchError, iso_to_epoch, wait_for
+from benchmarks.common import BenchError, iso_to_epoch, tree_cpu_seconds, wait_for
 from tests.harness import localfleet
 from tests.harness.ansible import run_playbook
 from tests.harness.flink import FlinkCluster, start_clusters
@@ -69,6 +69,9 @@ def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
         # One wave of N clusters runs N hosts in parallel only with forks >= N (Ansible's default is 5).
         env["ANSIBLE_FORKS"] = str(max(5, count))
         time.sleep(3.5)  # let the REST caches of the submission's reads expire, as for a fleet nobody watched
+        jvm_pids = [pid for cluster in clusters for pid in cluster.pids]
+        moto_pids = [moto.proc.pid] if getattr(moto, "proc", None) else []
+        other_before = tree_cpu_seconds(jvm_pids), tree_cpu_seconds(moto_pids)
         launched = time.monotonic()
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = run_playbook(PLAYBOOK, inventory=inventory, env=env, timeout=900)
@@ -76,6 +79,9 @@ def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # CPU of ansible-playbook, its workers and every module they ran (the Flink JVMs are not in it)
         info["ansible_cpu_seconds"] = round(cpu_after.ru_utime - cpu_before.ru_utime + cpu_after.ru_stime - cpu_before.ru_stime, 2)
+        # the other CPU users of the machine during the run: the clusters' JVMs and moto_server (all AWS calls)
+        info["flink_cpu_seconds"] = round(tree_cpu_seconds(jvm_pids) - other_before[0], 2)
+        info["moto_cpu_seconds"] = round(tree_cpu_seconds(moto_pids) - other_before[1], 2)
         info["slowest_tasks"] = slowest_tasks(result)
         if result.failed:
             raise BenchError("patch_fleet.yml failed for %d clusters:\n%s" % (count, result.describe(6000)))

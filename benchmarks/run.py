@@ -110,7 +110,7 @@ def assemble(results, cycles, lineages, waves, started):
     results["downtime"] = report.downtime_figures(cycles, lineages, DESCRIPTIONS)
     results["pin_latency"] = report.pin_figures(cycles, lineages)
     results["overhead"] = report.overhead_figures(cycles)
-    results["fleet"] = report.fleet_figures(waves)
+    results["fleet"] = report.fleet_figures(waves, (results.get("machine") or {}).get("cpus") or os.cpu_count())
     results["targets"] = report.targets(results["downtime"], results["pin_latency"], results["overhead"], results["fleet"])
     results["duration_seconds"] = round(time.monotonic() - started, 1)
     return results

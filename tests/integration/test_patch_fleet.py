@@ -17,7 +17,7 @@ import pytest
 from tests.harness import localfleet
 from tests.harness.moto import aws_env
 from tests.harness.rest import FlinkRest
-from tests.harness.testjob import verify_exactly_once
+from tests.harness.testjob import job_args, verify_exactly_once
 from tests.integration.ami_rotation.fleet import running_instances
 
 pytestmark = pytest.mark.integration
@@ -287,3 +287,48 @@ def test_in_place_broken_ami_rolls_the_nodes_back_and_restarts_from_the_pin(ansi
     assert cluster["jobs"][0]["rollback"]["job_id"] == job["jid"]
     summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+@pytest.mark.max_clusters(1)
+def test_in_place_restores_a_clusters_jobs_side_by_side(ansible, moto, flink_cluster, submit_test_job, test_job_jar, workdir):
+    """Two jobs on one in_place cluster: both are restored from their own pins at the same time (the second job's
+    downtime does not include the first one's restore and first checkpoint, which a 2.5 s snapshot delay makes
+    long), exactly once each."""
+    moto.reset()
+    ec2, autoscaling = moto.client("ec2"), moto.client("autoscaling")
+    old_ami, new_ami = localfleet.make_amis(ec2)
+    cluster = flink_cluster(name="ip2", rest_cache="3 s")
+    names = [JOB, JOB + "-b"]
+    outputs = dict((name, os.path.join(workdir, "out-" + name)) for name in names)
+    specs = [dict(localfleet.job_spec(test_job_jar, outputs[name], name=name),
+                  args=job_args(outputs[name], checkpoint_interval=300, snapshot_delay_ms=2500, name=name)) for name in names]
+    host = dict(localfleet.add_cluster(ec2, autoscaling, "ip2", old_ami, cluster), flink_patch_strategy="in_place",
+                flink_patch_jobs=specs)
+    old_ids = {}
+    for name in names:
+        old_ids[name] = submit_test_job(cluster, outputs[name], checkpoint_interval=300, snapshot_delay_ms=2500, name=name)
+    for name in names:
+        wait_checkpoints(cluster, old_ids[name])
+    common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
+    inventory = localfleet.write_inventory(os.path.join(workdir, "inventory.json"), localfleet.inventory({"ip2": host}, common))
+
+    run = ansible.run_playbook(PLAYBOOK, inventory=inventory, env=aws_env(moto.endpoint_url))
+    assert run.rc == 0, run.describe()
+    result, _dir = report(workdir)
+    jobs = result["clusters"]["ip2"]["jobs"]
+    assert result["clusters"]["ip2"]["status"] == "patched"
+    assert [j["job"] for j in jobs] == names and all(j["verified"] and j["downtime"] for j in jobs), jobs
+    rest = FlinkRest(cluster.url)
+    started = {}
+    for job in jobs:
+        assert job["old_job_id"] == old_ids[job["job"]]
+        restored = rest.checkpoints(job["new_job_id"])["latest"]["restored"]
+        assert restored["id"] == job["pin_id"] and old_ids[job["job"]] in restored["external_path"]
+        started[job["job"]] = rest.get("/jobs/%s" % job["new_job_id"])["start-time"] / 1000.0
+    # one after another, the second would start > 2.5 s after the first (its restore and first checkpoint)
+    assert abs(started[names[1]] - started[names[0]]) < 2.0, started
+    for name in names:
+        active = [j for j in active_jobs(cluster, name)]
+        FlinkRest(cluster.url).stop_with_savepoint(active[0]["jid"], "file://" + cluster.savepoint_dir)
+        summary = verify_exactly_once(outputs[name])
+        assert summary["duplicates"] == 0 and summary["missing"] == 0, (name, summary)
