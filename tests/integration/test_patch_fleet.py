@@ -328,7 +328,7 @@ def test_in_place_restores_a_clusters_jobs_side_by_side(ansible, moto, flink_clu
     # one after another, the second would start > 2.5 s after the first (its restore and first checkpoint)
     assert abs(started[names[1]] - started[names[0]]) < 2.0, started
     for name in names:
-        active = [j for j in active_jobs(cluster, name)]
-        FlinkRest(cluster.url).stop_with_savepoint(active[0]["jid"], "file://" + cluster.savepoint_dir)
+        (active,) = active_jobs(cluster, name)
+        rest.stop_with_savepoint(active["jid"], "file://" + cluster.savepoint_dir)
         summary = verify_exactly_once(outputs[name])
         assert summary["duplicates"] == 0 and summary["missing"] == 0, (name, summary)
