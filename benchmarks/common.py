@@ -99,6 +99,12 @@ def first_checkpoint_time(checkpoint_dir, job_id, timeout):
     return found[min(found)]
 
 
+# task names of benchmarks/playbooks/fence_restore.yml (variant a)
+PREFLIGHT_TASK = "Check the restore's inputs before the fence"
+PIN_TASK = "Suspend checkpointing and pin the final checkpoint"
+RESTORE_TASK = "Restore the job from its pin and wait for its first checkpoint"
+
+
 class Meter:
     """Time spent in HTTP requests and in ``time.sleep`` (main thread only) while product code runs in-process."""
 
@@ -111,9 +117,9 @@ class Meter:
         self._poller = client_mod.Poller if client_mod is not None else None
         self._poller_defaults = None
 
-    def wrap_session(self, session):
-        """Time every request of a ``requests.Session`` (the product client's transport)."""
-        original = session.request
+    def wrap_transport(self, transport):
+        """Time every request of the product client's transport (``_http.HttpTransport``)."""
+        original = transport.request
 
         def timed(*args, **kwargs):
             started = time.perf_counter()
@@ -123,8 +129,8 @@ class Meter:
                 self.rest_seconds += time.perf_counter() - started
                 self.rest_calls += 1
 
-        session.request = timed
-        return session
+        transport.request = timed
+        return transport
 
     def __enter__(self):
         self._orig_sleep = time.sleep

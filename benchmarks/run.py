@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Run the benchmark suite and write ``benchmarks/results/<UTC timestamp>/{results.json,downtime.svg,summary.md}``.
 
-    scripts/benchmark.sh            # full run: 10 MB / 300 MB / 1 GB (RocksDB) state, fleet waves of 1, 2, 4, 8 clusters
+    scripts/benchmark.sh            # full run: 10 MB / 300 MB / 1 GB (RocksDB, two state shapes), fleet waves of 1, 2, 4, 8 clusters
     scripts/benchmark.sh --quick    # 10 MB state only, two repetitions, fleet waves of 1 and 2 clusters
 
 See benchmarks/results/README.md for the format of the results.
@@ -56,7 +56,7 @@ def rebuild(out_dir):
 
 def plan(args):
     """The lineages to run: ``[(key, size name, rest cache, variants, reps)]``."""
-    sizes = args.sizes.split(",") if args.sizes else (["small"] if args.quick else ["small", "mid", "big"])
+    sizes = args.sizes.split(",") if args.sizes else (["small"] if args.quick else ["small", "mid", "big", "bigmap"])
     sizes = [] if sizes == ["none"] else sizes
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:

@@ -47,7 +47,8 @@ options:
     default: true
   ca_path:
     description:
-      - PEM file with the CA certificates to validate the server against.
+      - PEM file (or directory of hashed certificates) with the CA certificates to validate the server against.
+      - Without it the system trust store is used.
       - If not set, the value of the E(FLINK_CA_PATH) environment variable is used.
     type: path
   client_cert:
@@ -74,9 +75,10 @@ options:
       - Operations that create something are never retried blindly.
     type: int
     default: 3
-requirements:
-  - requests
 notes:
+  - The REST client uses the Python standard library only. It keeps one connection per endpoint alive while a module
+    polls, and honours the proxy environment variables E(https_proxy), E(http_proxy), E(all_proxy) and E(no_proxy)
+    (host names, domain suffixes, IP addresses and networks, V(*)) like curl; https goes through a CONNECT tunnel.
   - Every module of this collection that talks to Flink belongs to the action group C(flinkops.fleet.flink), so
     C(module_defaults) with C(group/flinkops.fleet.flink) sets the connection options once for a play.
   - Flink serves C(/jobs/<id>) and C(/jobs/<id>/checkpoints) from caches (C(web.refresh-interval) and

@@ -24,18 +24,9 @@ __metaclass__ = type
 import json
 import re
 import time
-import traceback
 import uuid
 
-try:
-    import requests
-
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - exercised through missing_required_lib
-    requests = None
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.flinkops.fleet.plugins.module_utils._http import HttpTransport, TransportError
 
 
 TERMINAL_STATES = frozenset(("FINISHED", "CANCELED", "FAILED"))
@@ -244,7 +235,7 @@ class FlinkClient:
 
     def __init__(self, url, token=None, username=None, password=None, headers=None, validate_certs=True,
                  ca_path=None, client_cert=None, client_key=None, timeout=10.0, retries=3, retry_backoff=0.2,
-                 session=None):
+                 transport=None):
         if not url:
             raise FlinkError("no Flink REST URL given (set the url option or FLINK_REST_URL)")
         if not re.match(r"^https?://[^/\s]+", url):
@@ -256,17 +247,14 @@ class FlinkClient:
         self.timeout = float(timeout)
         self.retries = max(0, int(retries))
         self.retry_backoff = retry_backoff
-        self.session = session or requests.Session()
-        self.session.headers.update({"Accept": "application/json"})
-        if headers:
-            self.session.headers.update(dict((str(k), str(v)) for k, v in headers.items()))
+        sent = {"Accept": "application/json"}
+        sent.update(dict((str(k), str(v)) for k, v in (headers or {}).items()))
         if token:
-            self.session.headers["Authorization"] = "Bearer %s" % token
-        elif username:
-            self.session.auth = (username, password or "")
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        if client_cert:
-            self.session.cert = (client_cert, client_key) if client_key else client_cert
+            sent["Authorization"] = "Bearer %s" % token
+        self.transport = transport or HttpTransport(
+            headers=sent, auth=(username, password or "") if username and not token else None,
+            verify=ca_path if (validate_certs and ca_path) else bool(validate_certs),
+            cert=((client_cert, client_key) if client_key else client_cert) if client_cert else None)
         self._config = None
         self._jm_config = None
 
@@ -285,14 +273,10 @@ class FlinkClient:
         delay = self.retry_backoff
         for attempt in range(1, attempts + 1):
             try:
-                # verify= passed explicitly: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify,
-                # which would silently ignore validate_certs=false and ca_path.
-                response = self.session.request(method, url, json=body, params=params, files=files, timeout=self.timeout,
-                                                verify=self.session.verify)
-            except requests.exceptions.SSLError as exc:
-                # A TLS failure does not heal by retrying.
-                raise FlinkConnectionError("TLS error talking to Flink: %s" % exc, method=method, url=url)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                response = self.transport.request(method, url, json=body, params=params, files=files, timeout=self.timeout)
+            except TransportError as exc:
+                if exc.kind == "tls":  # a TLS failure does not heal by retrying
+                    raise FlinkConnectionError("TLS error talking to Flink: %s" % exc, method=method, url=url)
                 if attempt < attempts:
                     time.sleep(delay)
                     delay *= 2

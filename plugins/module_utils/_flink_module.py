@@ -12,14 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
     FlinkClient,
     FlinkError,
     HistoryServerClient,
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
 )
 
 
@@ -66,8 +64,6 @@ class FlinkModule(AnsibleModule):
         spec.update(argument_spec or {})
         kwargs.setdefault("supports_check_mode", True)
         super(FlinkModule, self).__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self._client = None
 
     @property

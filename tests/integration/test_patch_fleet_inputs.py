@@ -53,10 +53,19 @@ def _missing_jar(host):
     host["flink_patch_jobs"] = [dict(host["flink_patch_jobs"][0], jar="/nonexistent/job.jar")]
 
 
+def _job_setting(**setting):
+    def change(host):
+        host["flink_patch_jobs"] = [dict(host["flink_patch_jobs"][0], **setting)]
+    return change
+
+
 CASES = [
     ("unknown strategy", dict(flink_patch_strategy="rolling"), "rolling"),
     ("missing job jar", dict(jobs=_missing_jar), "/nonexistent/job.jar does not exist"),
     ("duplicate job names", dict(jobs=_duplicate_job), "duplicate job names: fleet-test-job"),
+    # caught by the restore's own argument checks, run read-only before the fence
+    ("job parallelism not a number", dict(jobs=_job_setting(parallelism="four")), "unable to convert to int"),
+    ("unknown claim mode", dict(jobs=_job_setting(claim_mode="legacy")), "claim_mode must be one of"),
     ("unreachable cluster", dict(flink_patch_rest_url="http://127.0.0.1:9"), "cannot reach Flink REST API"),
     ("no node selector", dict(flink_patch_node_filters={}), "no nodes selected"),
     ("two AMI sources", dict(flink_patch_target_ami_ssm_parameter="/x/y"), "exactly one of target_ami_id"),

@@ -8,6 +8,8 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -48,7 +50,9 @@ import java.util.SplittableRandom;
  * {@code --uid-suffix S} (appended to every operator uid: a snapshot of the job then maps onto no operator),
  * {@code --emit-time} (append the processing time in epoch milliseconds as a fourth field, {@code seq,key,count,ms}:
  * the benchmarks measure the gap in the committed output from it), {@code --random-padding} (fill the padding state of
- * {@code --state-bytes} with random bytes, so compressing snapshots or RocksDB files does not shrink it).
+ * {@code --state-bytes} with random bytes, so compressing snapshots or RocksDB files does not shrink it),
+ * {@code --padding-entry-bytes N} (keep the padding as MapState entries of N bytes each instead of one value per key:
+ * many small entries, the shape of most real state and the expensive one for canonical savepoints).
  * The source always runs with parallelism 1 so that sequence numbers stay contiguous.
  */
 public final class FleetTestJob {
@@ -72,6 +76,7 @@ public final class FleetTestJob {
         String uidSuffix = params.get("uid-suffix", "");
         boolean emitTime = params.has("emit-time");
         boolean randomPadding = params.has("random-padding");
+        int paddingEntryBytes = params.getInt("padding-entry-bytes", 0);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (parallelism > 0) {
@@ -103,7 +108,7 @@ public final class FleetTestJob {
         final int numKeys = keys;
         DataStream<String> counted = sequence
                 .keyBy(seq -> seq % numKeys, Types.LONG)
-                .process(new RunningCount(stateBytes / Math.max(1, keys), emitTime, randomPadding))
+                .process(new RunningCount(stateBytes / Math.max(1, keys), emitTime, randomPadding, paddingEntryBytes))
                 .uid("fleet-running-count" + uidSuffix)
                 .name("running-count");
 
@@ -166,16 +171,19 @@ public final class FleetTestJob {
         private final boolean emitTime;
         private final boolean randomPadding;
         private transient ValueState<Long> count;
+        private final int paddingEntryBytes;
         private transient ValueState<byte[]> padding;
+        private transient MapState<Integer, byte[]> paddingEntries;
 
         public RunningCount(long paddingBytesPerKey) {
-            this(paddingBytesPerKey, false, false);
+            this(paddingBytesPerKey, false, false, 0);
         }
 
-        public RunningCount(long paddingBytesPerKey, boolean emitTime, boolean randomPadding) {
+        public RunningCount(long paddingBytesPerKey, boolean emitTime, boolean randomPadding, int paddingEntryBytes) {
             this.paddingBytesPerKey = paddingBytesPerKey;
             this.emitTime = emitTime;
             this.randomPadding = randomPadding;
+            this.paddingEntryBytes = paddingEntryBytes;
         }
 
         @Override
@@ -183,6 +191,8 @@ public final class FleetTestJob {
             count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.LONG));
             padding = getRuntimeContext().getState(
                     new ValueStateDescriptor<>("padding", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            paddingEntries = getRuntimeContext().getMapState(new MapStateDescriptor<>(
+                    "padding-entries", Types.INT, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         }
 
         @Override
@@ -193,16 +203,28 @@ public final class FleetTestJob {
             // The padding is written once, when the key is first seen: reading it back for every record would cost a
             // full copy of it per record with RocksDB.
             if (paddingBytesPerKey > 0 && current == null) {
-                byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, paddingBytesPerKey)];
-                if (randomPadding) {
-                    new SplittableRandom(seq).nextBytes(bytes);
+                if (paddingEntryBytes > 0) {
+                    SplittableRandom random = new SplittableRandom(seq);
+                    long entries = (paddingBytesPerKey + paddingEntryBytes - 1) / paddingEntryBytes;
+                    for (int i = 0; i < entries; i++) {
+                        paddingEntries.put(i, paddingBytes(paddingEntryBytes, seq, random));
+                    }
                 } else {
-                    Arrays.fill(bytes, (byte) (seq & 0x7f));
+                    padding.update(paddingBytes(paddingBytesPerKey, seq, new SplittableRandom(seq)));
                 }
-                padding.update(bytes);
             }
             String line = seq + "," + ctx.getCurrentKey() + "," + next;
             out.collect(emitTime ? line + "," + System.currentTimeMillis() : line);
+        }
+
+        private byte[] paddingBytes(long size, long seq, SplittableRandom random) {
+            byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, size)];
+            if (randomPadding) {
+                random.nextBytes(bytes);
+            } else {
+                Arrays.fill(bytes, (byte) (seq & 0x7f));
+            }
+            return bytes;
         }
     }
 }

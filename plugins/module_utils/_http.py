@@ -1,0 +1,300 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flinkops.fleet developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP(S) transport of the Flink REST client, on the standard library only.
+
+Private to the collection (underscore module). Why not ``requests``: every module task imports its transport, and
+``requests`` (with urllib3, idna, charset_normalizer) costs a task ~40 ms of start-up; a task that restores a job
+pays it while the job is down. This transport keeps what the client needs:
+
+* one keep-alive connection per endpoint (polling reuses it; a connection the server closed is replaced);
+* TLS: system trust store, a CA file or directory, or no verification; client certificate and key;
+* proxies from the environment as curl and requests read them (``https_proxy``, ``http_proxy``, ``all_proxy``,
+  ``no_proxy`` with host suffixes, IP networks and ``*``), CONNECT tunnels for https;
+* JSON bodies, query parameters, and multipart uploads streamed from the file (a jar is never read into memory).
+
+Failures raise :class:`TransportError` with ``kind`` one of ``connect``, ``timeout``, ``tls``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json as json_mod
+import os
+import select
+import socket
+import uuid
+
+from http import client as http_client
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+_CHUNK = 1024 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class TransportError(Exception):
+    """The request got no HTTP answer. ``kind``: ``connect``, ``timeout`` or ``tls``."""
+
+    def __init__(self, message, kind="connect"):
+        super(TransportError, self).__init__(message)
+        self.kind = kind
+
+
+class Response:
+    """Status, headers and decoded text of one answer."""
+
+    def __init__(self, status_code, headers, content):
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+
+def proxy_for(url, environ=None):
+    """The proxy URL for ``url`` from the environment (None: connect directly)."""
+    env = os.environ if environ is None else environ
+    parts = urlsplit(url)
+    if bypass_proxy(parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80), _env(env, "no_proxy")):
+        return None
+    return _env(env, parts.scheme + "_proxy") or _env(env, "all_proxy") or None
+
+
+def _env(env, name):
+    # curl reads lower case first; requests reads both
+    return (env.get(name) or env.get(name.upper()) or "").strip()
+
+
+def bypass_proxy(host, port, no_proxy):
+    """Whether ``no_proxy`` (comma-separated hosts, domain suffixes, IPs, CIDR networks, ``*``) covers ``host:port``."""
+    host = host.strip("[]").lower()
+    for entry in (e.strip().lower() for e in (no_proxy or "").split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, entry_port = entry.rsplit(":", 1) if _has_port(entry) else (entry, "")
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.strip("[]")
+        if "/" in name or _is_ip(name):
+            if _in_network(host, name):
+                return True
+            continue
+        name = name.lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+def _has_port(entry):
+    head, sep, tail = entry.rpartition(":")
+    return bool(sep) and tail.isdigit() and (entry.count(":") == 1 or head.endswith("]"))
+
+
+def _is_ip(text):
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _in_network(host, network):
+    if not _is_ip(host):
+        return False
+    import ipaddress  # only for no_proxy entries that are addresses
+
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
+
+
+def multipart(files):
+    """``(content type, length, chunks)`` of a multipart/form-data body; ``files``: {field: (name, handle, type)}."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for field, (filename, handle, content_type) in files.items():
+        head = ('--%s\r\nContent-Disposition: form-data; name="%s"; filename="%s"\r\nContent-Type: %s\r\n\r\n' % (
+            boundary, field, filename.replace('"', "%22"), content_type or "application/octet-stream")).encode("utf-8")
+        parts.append((head, handle, _remaining(handle)))
+    tail = ("--%s--\r\n" % boundary).encode("ascii")
+    length = sum(len(part[0]) + part[2] + 2 for part in parts) + len(tail)
+
+    def chunks():
+        for head, handle, unused_size in parts:
+            yield head
+            while True:
+                block = handle.read(_CHUNK)
+                if not block:
+                    break
+                yield block
+            yield b"\r\n"
+        yield tail
+
+    return "multipart/form-data; boundary=%s" % boundary, length, chunks()
+
+
+def _remaining(handle):
+    here = handle.tell()
+    return os.fstat(handle.fileno()).st_size - here
+
+
+class HttpTransport:
+    """Keep-alive HTTP(S) requests with the client's headers, credentials and TLS settings.
+
+    ``verify``: True (system trust store), False, or a CA file / directory; ``cert``: a PEM file with certificate and
+    key, or a ``(certificate, key)`` tuple; ``auth``: ``(user, password)`` for basic authentication.
+    """
+
+    def __init__(self, headers=None, auth=None, verify=True, cert=None, environ=None):
+        self.headers = dict(headers or {})
+        if auth:
+            token = base64.b64encode(("%s:%s" % auth).encode("utf-8")).decode("ascii")
+            self.headers["Authorization"] = "Basic %s" % token
+        self.verify = verify
+        self.cert = cert
+        self._environ = environ
+        self._context = None
+        self._connections = {}
+
+    # ------------------------------------------------------------------ public
+    def request(self, method, url, json=None, params=None, files=None, timeout=10.0):
+        """One request; returns a :class:`Response` for any HTTP status, raises :class:`TransportError` otherwise."""
+        parts = urlsplit(url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise TransportError("unsupported URL %r" % url)
+        target = parts.path or "/"
+        query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
+        headers = dict(self.headers)
+        body = None
+        if files:
+            headers["Content-Type"], headers["Content-Length"], body = multipart(files)
+        elif json is not None:
+            body = json_mod.dumps(json).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        elif method in ("POST", "PUT", "PATCH"):
+            headers["Content-Length"] = "0"
+        proxy = proxy_for(url, self._environ)
+        if proxy and parts.scheme == "http":
+            target = "%s://%s%s" % (parts.scheme, parts.netloc, target)  # absolute form through an HTTP proxy
+            headers.update(_proxy_auth(proxy))
+        path = target + ("?" + query if query else "")
+        conn = self._connection(parts, proxy, timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            answer = conn.getresponse()
+            content = answer.read()
+        except Exception as exc:
+            self._drop(conn)
+            raise _transport_error(exc, url)
+        if answer.will_close:
+            self._drop(conn)
+        return Response(answer.status, dict((k.lower(), v) for k, v in answer.getheaders()), content)
+
+    def close(self):
+        for conn in list(self._connections.values()):
+            self._drop(conn)
+
+    # ------------------------------------------------------------------ connections
+    def _connection(self, parts, proxy, timeout):
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+        key = (parts.scheme, parts.hostname, port, proxy)
+        conn = self._connections.get(key)
+        if conn is not None and _dropped(conn):
+            self._drop(conn)
+            conn = None
+        if conn is None:
+            conn = self._open(parts.scheme, parts.hostname, port, proxy, timeout)
+            conn._flinkops_key = key
+            self._connections[key] = conn
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
+    def _open(self, scheme, host, port, proxy, timeout):
+        if proxy:
+            proxy_parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+            connect_host, connect_port = proxy_parts.hostname, proxy_parts.port or 8080
+        else:
+            connect_host, connect_port = host, port
+        if scheme == "https":
+            conn = http_client.HTTPSConnection(connect_host, connect_port, timeout=timeout, context=self._tls_context())
+            if proxy:
+                conn.set_tunnel(host, port, headers=_proxy_auth(proxy))
+            return conn
+        return http_client.HTTPConnection(connect_host, connect_port, timeout=timeout)
+
+    def _drop(self, conn):
+        self._connections.pop(getattr(conn, "_flinkops_key", None), None)
+        try:
+            conn.close()
+        except Exception:  # pragma: no cover - closing a broken socket
+            pass
+
+    def _tls_context(self):
+        if self._context is None:
+            self._context = tls_context(self.verify, self.cert)
+        return self._context
+
+
+def tls_context(verify, cert):
+    """An ``ssl.SSLContext`` for ``verify`` (True, False, CA file or directory) and ``cert``."""
+    import ssl  # only for https endpoints
+
+    try:
+        if verify is False:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif isinstance(verify, str):
+            if os.path.isdir(verify):
+                context = ssl.create_default_context(capath=verify)
+            else:
+                context = ssl.create_default_context(cafile=verify)
+        else:
+            context = ssl.create_default_context()
+        if cert:
+            certfile, keyfile = cert if isinstance(cert, (tuple, list)) else (cert, None)
+            context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise TransportError("TLS settings cannot be used: %s" % exc, kind="tls")
+    return context
+
+
+def _proxy_auth(proxy):
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if not parts.username:
+        return {}
+    user = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
+    return {"Proxy-Authorization": "Basic %s" % base64.b64encode(user.encode("utf-8")).decode("ascii")}
+
+
+def _dropped(conn):
+    """True when a kept-alive connection was closed by the server (its socket reads EOF)."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        readable = select.select([sock], [], [], 0)[0]
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _transport_error(exc, url):
+    import ssl  # loaded already when the failure is a TLS one
+
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+        return TransportError("TLS error: %s" % exc, kind="tls")
+    if isinstance(exc, socket.timeout):
+        return TransportError("timed out: %s" % exc, kind="timeout")
+    if isinstance(exc, OSError) and "Tunnel connection failed" in str(exc):
+        return TransportError("proxy refused the tunnel to %s: %s" % (quote(url, safe=":/?&="), exc))
+    return TransportError("%s: %s" % (type(exc).__name__, exc))
