@@ -14,7 +14,8 @@ options:
   url:
     description:
       - Base URL of the Flink REST API of a JobManager or a HistoryServer, for example C(http://10.0.1.5:8081).
-      - A trailing C(/v1) is accepted.
+      - A trailing C(/v1) is accepted. Credentials in the URL (C(https://user:pass@host)) are refused, since the URL
+        appears in error messages; use O(username)/O(password) or O(token).
       - If not set, the value of the E(FLINK_REST_URL) environment variable is used; one of them is required.
     type: str
     aliases: [rest_url]

@@ -238,7 +238,10 @@ class FlinkClient:
                  transport=None):
         if not url:
             raise FlinkError("no Flink REST URL given (set the url option or FLINK_REST_URL)")
-        if not re.match(r"^https?://[^/\s]+", url):
+        if re.match(r"^https?://[^/\s]*@", url):
+            raise FlinkError("the Flink REST URL must not carry credentials (they would show in every error message): "
+                             "use username/password or token")
+        if not re.match(r"^https?://(\[[0-9a-fA-F:.]+\]|[^\[\]:/\s]+)(:\d{1,5})?(/\S*)?$", url):
             raise FlinkError("invalid Flink REST URL %r: expected http(s)://host:port" % url)
         base = url.rstrip("/")
         if base.endswith(API_PREFIX):
@@ -273,10 +276,13 @@ class FlinkClient:
         delay = self.retry_backoff
         for attempt in range(1, attempts + 1):
             try:
-                response = self.transport.request(method, url, json=body, params=params, files=files, timeout=self.timeout)
+                response = self.transport.request(method, url, json=body, params=params, files=files, timeout=self.timeout,
+                                                  idempotent=retry)
             except TransportError as exc:
                 if exc.kind == "tls":  # a TLS failure does not heal by retrying
                     raise FlinkConnectionError("TLS error talking to Flink: %s" % exc, method=method, url=url)
+                if exc.kind == "config":
+                    raise FlinkConnectionError(str(exc), method=method, url=url)
                 if attempt < attempts:
                     time.sleep(delay)
                     delay *= 2

@@ -7,13 +7,16 @@ Private to the collection (underscore module). Why not ``requests``: every modul
 ``requests`` (with urllib3, idna, charset_normalizer) costs a task ~40 ms of start-up; a task that restores a job
 pays it while the job is down. This transport keeps what the client needs:
 
-* one keep-alive connection per endpoint (polling reuses it; a connection the server closed is replaced);
+* one keep-alive connection per endpoint (polling reuses it; a connection the server closed is replaced). A server
+  may close an idle connection just as a request is sent on it: an idempotent request is then sent once more on a
+  fresh connection at once, and a request that must not run twice (a job submission) always gets a fresh connection;
 * TLS: system trust store, a CA file or directory, or no verification; client certificate and key;
 * proxies from the environment as curl and requests read them (``https_proxy``, ``http_proxy``, ``all_proxy``,
   ``no_proxy`` with host suffixes, IP networks and ``*``), CONNECT tunnels for https;
 * JSON bodies, query parameters, and multipart uploads streamed from the file (a jar is never read into memory).
 
-Failures raise :class:`TransportError` with ``kind`` one of ``connect``, ``timeout``, ``tls``.
+Failures raise :class:`TransportError` with ``kind`` one of ``connect``, ``timeout``, ``tls`` and ``config`` (a URL or
+proxy setting that cannot work: retrying does not help).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,10 +35,13 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 _CHUNK = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_IDEMPOTENT = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+# what a server closing an idle keep-alive connection under a request looks like
+_STALE = (http_client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 class TransportError(Exception):
-    """The request got no HTTP answer. ``kind``: ``connect``, ``timeout`` or ``tls``."""
+    """The request got no HTTP answer. ``kind``: ``connect``, ``timeout``, ``tls`` or ``config``."""
 
     def __init__(self, message, kind="connect"):
         super(TransportError, self).__init__(message)
@@ -164,11 +170,16 @@ class HttpTransport:
         self._connections = {}
 
     # ------------------------------------------------------------------ public
-    def request(self, method, url, json=None, params=None, files=None, timeout=10.0):
-        """One request; returns a :class:`Response` for any HTTP status, raises :class:`TransportError` otherwise."""
+    def request(self, method, url, json=None, params=None, files=None, timeout=10.0, idempotent=None):
+        """One request; returns a :class:`Response` for any HTTP status, raises :class:`TransportError` otherwise.
+
+        ``idempotent`` (default: by method) allows sending the request again when a kept-alive connection turns out
+        closed; a request that is not idempotent is sent on a connection of its own, never on a kept-alive one.
+        """
+        idempotent = method in _IDEMPOTENT if idempotent is None else idempotent
         parts = urlsplit(url)
-        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-            raise TransportError("unsupported URL %r" % url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or not _valid_port(parts):
+            raise TransportError("unsupported URL %r" % url, kind="config")
         target = parts.path or "/"
         query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
         headers = dict(self.headers)
@@ -185,15 +196,20 @@ class HttpTransport:
             target = "%s://%s%s" % (parts.scheme, parts.netloc, target)  # absolute form through an HTTP proxy
             headers.update(_proxy_auth(proxy))
         path = target + ("?" + query if query else "")
-        conn = self._connection(parts, proxy, timeout)
+        conn, reused = self._connection(parts, proxy, timeout, pooled=idempotent)
         try:
-            conn.request(method, path, body=body, headers=headers)
-            answer = conn.getresponse()
-            content = answer.read()
+            try:
+                answer, content = _exchange(conn, method, path, body, headers)
+            except _STALE:
+                if not (reused and idempotent and not files):
+                    raise
+                self._drop(conn)
+                conn = self._connection(parts, proxy, timeout)[0]
+                answer, content = _exchange(conn, method, path, body, headers)
         except Exception as exc:
             self._drop(conn)
             raise _transport_error(exc, url)
-        if answer.will_close:
+        if answer.will_close or not idempotent:
             self._drop(conn)
         return Response(answer.status, dict((k.lower(), v) for k, v in answer.getheaders()), content)
 
@@ -202,13 +218,17 @@ class HttpTransport:
             self._drop(conn)
 
     # ------------------------------------------------------------------ connections
-    def _connection(self, parts, proxy, timeout):
+    def _connection(self, parts, proxy, timeout, pooled=True):
+        """``(connection, reused?)``: the kept-alive one for the endpoint, or a new one (of its own unless pooled)."""
         port = parts.port or _DEFAULT_PORTS[parts.scheme]
         key = (parts.scheme, parts.hostname, port, proxy)
+        if not pooled:
+            return self._open(parts.scheme, parts.hostname, port, proxy, timeout), False
         conn = self._connections.get(key)
         if conn is not None and _dropped(conn):
             self._drop(conn)
             conn = None
+        reused = conn is not None
         if conn is None:
             conn = self._open(parts.scheme, parts.hostname, port, proxy, timeout)
             conn._flinkops_key = key
@@ -216,11 +236,14 @@ class HttpTransport:
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
-        return conn
+        return conn, reused
 
     def _open(self, scheme, host, port, proxy, timeout):
         if proxy:
             proxy_parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+            if proxy_parts.scheme != "http" or not proxy_parts.hostname or not _valid_port(proxy_parts):
+                raise TransportError("unsupported proxy %r (from the environment): expected http://[user:password@]host:port"
+                                     % _redact(proxy), kind="config")
             connect_host, connect_port = proxy_parts.hostname, proxy_parts.port or 8080
         else:
             connect_host, connect_port = host, port
@@ -232,7 +255,9 @@ class HttpTransport:
         return http_client.HTTPConnection(connect_host, connect_port, timeout=timeout)
 
     def _drop(self, conn):
-        self._connections.pop(getattr(conn, "_flinkops_key", None), None)
+        key = getattr(conn, "_flinkops_key", None)
+        if self._connections.get(key) is conn:
+            del self._connections[key]
         try:
             conn.close()
         except Exception:  # pragma: no cover - closing a broken socket
@@ -242,6 +267,12 @@ class HttpTransport:
         if self._context is None:
             self._context = tls_context(self.verify, self.cert)
         return self._context
+
+
+def _exchange(conn, method, path, body, headers):
+    conn.request(method, path, body=body, headers=headers)
+    answer = conn.getresponse()
+    return answer, answer.read()
 
 
 def tls_context(verify, cert):
@@ -266,6 +297,20 @@ def tls_context(verify, cert):
     except (OSError, ssl.SSLError) as exc:
         raise TransportError("TLS settings cannot be used: %s" % exc, kind="tls")
     return context
+
+
+def _valid_port(parts):
+    try:
+        return parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        return False
+
+
+def _redact(proxy):
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if parts.password is None:
+        return proxy
+    return proxy.replace(":%s@" % parts.password, ":***@", 1)
 
 
 def _proxy_auth(proxy):

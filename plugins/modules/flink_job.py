@@ -162,6 +162,19 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Check the restore before stopping anything: bad inputs fail while the job still runs, and the restore task below
+# starts without building its module payload while the job is down.
+- name: Check the restore's inputs on the new cluster
+  flinkops.fleet.flink_job:
+    url: http://new-jm:8081
+    name: orders-enrichment
+    jar: /opt/jobs/orders-enrichment-1.4.2.jar
+    entry_class: com.example.OrdersEnrichment
+    args: [--env, prod]
+    parallelism: 4
+  check_mode: true
+  changed_when: false
+
 - name: Pin the job on the old cluster
   flinkops.fleet.flink_checkpointing:
     url: http://old-jm:8081

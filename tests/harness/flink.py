@@ -54,8 +54,11 @@ class FlinkCluster:
     # pylint: disable=too-many-instance-attributes,too-many-arguments
 
     def __init__(self, name, workdir, rest_port=None, config=None, taskmanagers=1, slots=4,
-                 rest_cache=DEFAULT_REST_CACHE, flink_home=None, jvm_opts=DEFAULT_JVM_OPTS, history_server=False):
+                 rest_cache=DEFAULT_REST_CACHE, flink_home=None, jvm_opts=DEFAULT_JVM_OPTS, history_server=False,
+                 tls=None):
         self.name = name
+        # tls: a tests.harness.tls.TlsMaterial; the REST API is then served over https (mutual TLS if it says so)
+        self.tls = tls
         self.workdir = os.path.abspath(workdir)
         # With history_server, finished jobs are archived and a HistoryServer serves them at ``history_url``.
         self.history_port = free_port() if history_server else None
@@ -66,7 +69,7 @@ class FlinkCluster:
         self.slots = int(slots)
         self.rest_cache = rest_cache
         self.jvm_opts = jvm_opts or ""
-        self.overrides = dict(config or {})
+        self.overrides = dict(tls.flink_config() if tls else {}, **dict(config or {}))
         self.rest_port = int(rest_port) if rest_port else free_port()
         self.rpc_port = free_port()
         self.blob_port = free_port()
@@ -88,7 +91,7 @@ class FlinkCluster:
     @property
     def url(self):
         """Base URL of the REST API, e.g. ``http://127.0.0.1:40123`` (without ``/v1``)."""
-        return "http://%s:%d" % (LOOPBACK, self.rest_port)
+        return "%s://%s:%d" % ("https" if self.tls else "http", LOOPBACK, self.rest_port)
 
     @property
     def history_url(self):
@@ -100,7 +103,7 @@ class FlinkCluster:
     @property
     def rest(self):
         """A :class:`tests.harness.rest.FlinkRest` for this cluster."""
-        return FlinkRest(self.url)
+        return FlinkRest(self.url, **(self.tls.requests_kwargs() if self.tls else {}))
 
     @property
     def ports(self):
@@ -263,7 +266,8 @@ class FlinkCluster:
                     raise FlinkClusterError("%s: process %d exited with %s during start\n%s"
                                             % (self.name, proc.pid, proc.returncode, self.logs_tail()))
             try:
-                last = requests.get(self.url + "/v1/overview", timeout=2).json()
+                last = requests.get(self.url + "/v1/overview", timeout=2,
+                                    **(self.tls.requests_kwargs() if self.tls else {})).json()
                 if last.get("taskmanagers") == self.taskmanagers and last.get("slots-total") == want_slots:
                     return last
             except (requests.RequestException, ValueError):

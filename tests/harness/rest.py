@@ -47,16 +47,20 @@ def poll(fetch, done, timeout, interval=0.05, max_interval=0.5, what="condition"
 class FlinkRest:  # pylint: disable=too-many-public-methods
     """Plain-REST access to one JobManager, e.g. ``FlinkRest("http://127.0.0.1:8081")``."""
 
-    def __init__(self, url, timeout=10.0):
+    def __init__(self, url, timeout=10.0, verify=True, cert=None):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        # passed with every request: requests lets REQUESTS_CA_BUNDLE override a session's verify
+        self.tls = dict(verify=verify, cert=cert)
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     def request(self, method, path, expect=(200, 202), **kwargs):
         """One request to ``API + path``; returns the decoded JSON body (or ``None`` when empty)."""
         url = self.url + API + path
         kwargs.setdefault("timeout", self.timeout)
+        for key, value in self.tls.items():
+            kwargs.setdefault(key, value)
         resp = self.session.request(method, url, **kwargs)
         try:
             body = resp.json() if resp.content else None

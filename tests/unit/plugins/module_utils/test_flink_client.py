@@ -564,10 +564,23 @@ def test_v1_prefix_is_added_once(flink, suffix):
     assert [c["path"] for c in flink.calls()] == ["/v1/overview"]
 
 
-@pytest.mark.parametrize("url", ["", None, "10.0.0.1:8081", "ftp://10.0.0.1", "http:///v1"])
+@pytest.mark.parametrize("url", ["", None, "10.0.0.1:8081", "ftp://10.0.0.1", "http:///v1", "http://10.0.0.1:port",
+                                 "http://10.0.0.1:8081:1", "http://[::1", "http://flink jm:8081"])
 def test_invalid_url_is_rejected(url):
     with pytest.raises(FlinkError):
         FlinkClient(url)
+
+
+def test_url_with_credentials_is_rejected_without_echoing_them():
+    with pytest.raises(FlinkError) as info:
+        FlinkClient("https://ops:s3cret@10.0.0.1:8081")
+    assert "s3cret" not in str(info.value) and "username/password or token" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1:8081", "https://flink.example.com", "http://[::1]:8081/v1",
+                                 "http://jm-0.flink.svc:8081/"])
+def test_valid_urls_are_accepted(url):
+    assert FlinkClient(url).base_url.startswith(url.split("/v1")[0].rstrip("/"))
 
 
 # ---------------------------------------------------------------------------------------- resolve_job

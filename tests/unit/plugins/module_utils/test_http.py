@@ -13,9 +13,6 @@ __metaclass__ = type
 
 import base64
 import json
-import select
-import socket
-import socketserver
 import ssl
 import threading
 import time
@@ -32,6 +29,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._http import (
     multipart,
     proxy_for,
 )
+from tests.harness.proxy import ForwardProxy
 from tests.unit.plugins.module_utils.test_flink_client import _self_signed_cert
 
 
@@ -68,6 +66,11 @@ class _KeepAlive(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
+        if self.server.rude_close:
+            # closes without saying so, a moment after answering: the client's next request is then already sent
+            self.wfile.flush()
+            time.sleep(self.server.rude_close)
+            self.close_connection = True
 
     do_GET = do_POST = do_PATCH = _serve
 
@@ -82,6 +85,7 @@ class Server:
         self.httpd.delay = 0
         self.httpd.close_after_answer = False
         self.httpd.idle_timeout = None
+        self.httpd.rude_close = 0
         scheme = "http"
         if tls_context is not None:
             self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
@@ -96,56 +100,6 @@ class Server:
         self.thread.join(5)
 
 
-class _Proxy(socketserver.StreamRequestHandler):
-    """A forward proxy: plain HTTP requests in absolute form are relayed, CONNECT opens a tunnel."""
-
-    def handle(self):
-        line = self.rfile.readline().decode("latin-1").strip()
-        headers = {}
-        while True:
-            header = self.rfile.readline().decode("latin-1").strip()
-            if not header:
-                break
-            key, value = header.split(":", 1)
-            headers[key.strip().lower()] = value.strip()
-        self.server.seen.append(dict(line=line, headers=headers))
-        method, target = line.split(" ", 2)[:2]
-        if method == "CONNECT":
-            host, port = target.rsplit(":", 1)
-            upstream = socket.create_connection((self.server.upstream_host, int(port)))
-            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            self._relay(self.connection, upstream)
-            return
-        # plain HTTP: forward to the upstream (loopback) server, rewriting the target to origin form
-        path = "/" + target.split("://", 1)[1].split("/", 1)[1]
-        host_port = target.split("://", 1)[1].split("/", 1)[0]
-        upstream = socket.create_connection((self.server.upstream_host, int(host_port.rsplit(":", 1)[1])))
-        length = int(headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = "%s %s HTTP/1.1\r\n" % (method, path) + "".join(
-            "%s: %s\r\n" % (k, v) for k, v in headers.items() if k not in ("connection", "proxy-authorization"))
-        upstream.sendall(request.encode("latin-1") + b"Connection: close\r\n\r\n" + body)
-        while True:
-            block = upstream.recv(65536)
-            if not block:
-                break
-            self.wfile.write(block)
-        upstream.close()
-
-    @staticmethod
-    def _relay(left, right):
-        sockets = [left, right]
-        while True:
-            readable = select.select(sockets, [], [], 5)[0]
-            if not readable:
-                return
-            for sock in readable:
-                data = sock.recv(65536)
-                if not data:
-                    return
-                (right if sock is left else left).sendall(data)
-
-
 @pytest.fixture
 def server():
     running = Server()
@@ -155,17 +109,8 @@ def server():
 
 @pytest.fixture
 def proxy():
-    httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Proxy)
-    httpd.daemon_threads = True
-    httpd.seen = []
-    httpd.upstream_host = "127.0.0.1"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
-    thread.start()
-    httpd.url = "http://127.0.0.1:%d" % httpd.server_address[1]
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(5)
+    with ForwardProxy() as running:
+        yield running
 
 
 # ------------------------------------------------------------------------------------------- no_proxy
@@ -227,6 +172,23 @@ def test_idle_connection_closed_by_the_server_is_not_reused(server):
     assert server.httpd.connections == 2
 
 
+def test_a_connection_closed_under_the_next_request_loses_nothing(server):
+    """The server closes each kept-alive connection 0.2 s after answering, unannounced, while the client has sent its
+    next request: a GET is sent again at once; a POST never rides a kept-alive connection, so it runs exactly once."""
+    server.httpd.rude_close = 0.2
+    transport = HttpTransport()
+    sent = []
+    for method in ("GET", "GET", "POST", "GET", "POST"):
+        started = time.monotonic()
+        answer = transport.request(method, server.url + "/v1/x", json={"n": len(sent)} if method == "POST" else None)
+        assert answer.status_code == 200 and json.loads(answer.text)["method"] == method
+        sent.append(method)
+        assert time.monotonic() - started < 1.0
+    seen = [entry["method"] for entry, raw in server.httpd.seen]
+    assert seen.count("POST") == 2, seen  # each POST reached the server once
+    assert seen.count("GET") >= 3
+
+
 def test_json_body_params_headers_and_basic_auth(server):
     transport = HttpTransport(headers={"X-Team": "ops"}, auth=("alice", "s3cret"))
     answer = json.loads(transport.request("POST", server.url + "/v1/jobs/x/savepoints?a=1", json={"k": "v"},
@@ -283,6 +245,24 @@ def test_client_names_a_timeout_and_the_url(server):
     assert "timed out" in str(info.value) and server.url + "/v1/overview" in str(info.value)
 
 
+@pytest.mark.parametrize("proxy", ["http://proxy:port", "socks5://127.0.0.1:1080", "http://:3128"])
+def test_unusable_proxy_setting_is_a_clear_config_error(proxy):
+    client = FlinkClient("http://flink.internal:8081", retries=3, retry_backoff=1.0)
+    client.transport._environ = {"http_proxy": proxy}
+    started = time.monotonic()
+    with pytest.raises(FlinkConnectionError) as info:
+        client.get("/overview")
+    assert "unsupported proxy" in str(info.value) and "from the environment" in str(info.value)
+    assert time.monotonic() - started < 0.5  # not retried
+
+
+def test_proxy_password_is_not_shown():
+    transport = HttpTransport(environ={"http_proxy": "ftp://ops:s3cret@proxy:21"})
+    with pytest.raises(TransportError) as info:
+        transport.request("GET", "http://flink.internal:8081/v1/overview")
+    assert "s3cret" not in str(info.value) and info.value.kind == "config"
+
+
 def test_missing_client_certificate_is_a_tls_error(tmp_path):
     with pytest.raises(TransportError) as info:
         HttpTransport(cert=str(tmp_path / "missing.pem")).request("GET", "https://127.0.0.1:9/")
@@ -291,7 +271,7 @@ def test_missing_client_certificate_is_a_tls_error(tmp_path):
 
 # ------------------------------------------------------------------------------------------ proxies
 def test_http_through_a_proxy_with_credentials(server, proxy, monkeypatch):
-    monkeypatch.setenv("http_proxy", "http://ops:pa%%40ss@127.0.0.1:%d" % proxy.server_address[1])
+    monkeypatch.setenv("http_proxy", "http://ops:pa%%40ss@127.0.0.1:%d" % proxy.port)
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     port = server.url.rsplit(":", 1)[1]
