@@ -416,7 +416,7 @@ VARIANTS = {
     "p_coord_ui": pin_variant("coordinator", ui_reader=True),
 }
 DESCRIPTIONS = {
-    "a": "collection: flink_checkpointing fence + flink_job restore (ansible-playbook, 2 tasks)",
+    "a": "collection: flink_checkpointing fence + flink_job restore (ansible-playbook, 2 tasks after a check-mode restore check)",
     "a'": "collection: flink_handover (ansible-playbook, 1 task)",
     "a_lib": "collection code of (a) in-process, no Ansible",
     "b": "raw floor: cancel, read newest chk-N/_metadata, run, wait (plain script)",
