@@ -54,10 +54,8 @@ class TlsMaterial:
         return dict(verify=self.cert, cert=(self.cert, self.key) if self.mutual else None)
 
 
-def make_tls(directory, mutual=False, keytool="keytool"):
-    """Write a fresh :class:`TlsMaterial` into ``directory`` and return it."""
-    os.makedirs(directory, exist_ok=True)
-    material = TlsMaterial(directory, mutual=mutual)
+def self_signed_cert(cert_path, key_path):
+    """Write a self-signed certificate for ``127.0.0.1`` / ``localhost`` and its key (PEM); returns ``(cert, key)``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u"127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -68,11 +66,19 @@ def make_tls(directory, mutual=False, keytool="keytool"):
                                                         x509.DNSName(u"localhost")]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
-    with open(material.cert, "wb") as handle:
+    with open(cert_path, "wb") as handle:
         handle.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(material.key, "wb") as handle:
+    with open(key_path, "wb") as handle:
         handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
+    return cert, key
+
+
+def make_tls(directory, mutual=False, keytool="keytool"):
+    """Write a fresh :class:`TlsMaterial` into ``directory`` and return it."""
+    os.makedirs(directory, exist_ok=True)
+    material = TlsMaterial(directory, mutual=mutual)
+    cert, key = self_signed_cert(material.cert, material.key)
     legacy = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(50000)
               .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA1())
               .build(material.password.encode("ascii")))
