@@ -49,10 +49,6 @@ def _duplicate_job(host):
     host["flink_patch_jobs"] = host["flink_patch_jobs"] * 2
 
 
-def _missing_jar(host):
-    host["flink_patch_jobs"] = [dict(host["flink_patch_jobs"][0], jar="/nonexistent/job.jar")]
-
-
 def _job_setting(**setting):
     def change(host):
         host["flink_patch_jobs"] = [dict(host["flink_patch_jobs"][0], **setting)]
@@ -61,7 +57,7 @@ def _job_setting(**setting):
 
 CASES = [
     ("unknown strategy", dict(flink_patch_strategy="rolling"), "rolling"),
-    ("missing job jar", dict(jobs=_missing_jar), "/nonexistent/job.jar does not exist"),
+    ("missing job jar", dict(jobs=_job_setting(jar="/nonexistent/job.jar")), "/nonexistent/job.jar does not exist"),
     ("duplicate job names", dict(jobs=_duplicate_job), "duplicate job names: fleet-test-job"),
     # caught by the restore's own argument checks, run read-only before the fence
     ("job parallelism not a number", dict(jobs=_job_setting(parallelism="four")), "unable to convert to int"),
