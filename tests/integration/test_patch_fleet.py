@@ -285,6 +285,8 @@ def test_in_place_broken_ami_rolls_the_nodes_back_and_restarts_from_the_pin(ansi
     restored = FlinkRest(fleet["ip"].url).checkpoints(job["jid"])["latest"]["restored"]
     assert restored["id"] == entry["checkpoint_id"]
     assert cluster["jobs"][0]["rollback"]["job_id"] == job["jid"]
+    # no restore ran on the new nodes: the report must not take the read-only check before the fence for one
+    assert cluster["jobs"][0]["new_job_id"] is None and cluster["jobs"][0]["downtime"] is None, cluster["jobs"][0]
     summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
 
