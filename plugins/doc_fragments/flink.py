@@ -66,6 +66,7 @@ options:
     description:
       - Seconds to wait for one HTTP request (connect and read).
       - This is not the time an operation may take; modules that wait have their own C(timeout) option.
+      - Must be greater than 0.
       - If not set, the value of the E(FLINK_REQUEST_TIMEOUT) environment variable is used.
     type: float
     default: 10
@@ -74,6 +75,7 @@ options:
       - How many times a read (or an idempotent write) is retried on connection errors and HTTP 502, 503 or 504,
         with exponential backoff starting at 0.2 seconds.
       - Operations that create something are never retried blindly.
+      - Must be 0 or more.
     type: int
     default: 3
 notes:

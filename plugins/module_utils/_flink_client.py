@@ -52,7 +52,7 @@ _ISO_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)
 class FlinkError(Exception):
     """A failure talking to Flink, with everything a person needs to act on it."""
 
-    def __init__(self, message, method=None, url=None, status=None, flink_message=None, job=None, body=None):
+    def __init__(self, message, method=None, url=None, status=None, flink_message=None, job=None, body=None, result=None):
         super(FlinkError, self).__init__(message)
         self.message = message
         self.method = method
@@ -61,6 +61,8 @@ class FlinkError(Exception):
         self.flink_message = flink_message
         self.job = job
         self.body = body
+        # what had already happened when the failure came (say changed=True and the pin after a fence)
+        self.result = result or {}
 
     def __str__(self):
         parts = [self.message]
@@ -76,7 +78,7 @@ class FlinkError(Exception):
 
     def to_result(self):
         """Fields a module adds to ``fail_json`` next to ``msg``."""
-        return dict(url=self.url, status=self.status, flink_message=self.flink_message, method=self.method)
+        return dict(self.result, url=self.url, status=self.status, flink_message=self.flink_message, method=self.method)
 
 
 class FlinkConnectionError(FlinkError):

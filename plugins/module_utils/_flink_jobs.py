@@ -87,7 +87,9 @@ def ensure_running(client, params, check_mode):
     jar_id, uploaded = (params["jar_id"], False) if params.get("jar_id") else resolve_jar(client, params, check_mode)
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
-        return dict(result, job_id=None, state=None)
+        if jar_id:  # already on the cluster: build the job's plan, as the run would, without running it
+            ops.check_program(client, jar_id, run_body_of(params), name)
+        return dict(result, job_id=None, state=None, plan_checked=bool(jar_id))
     result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
     return result
 
@@ -146,10 +148,15 @@ def wait_for_job(client, name, deadline):
                 interval=0.1, max_interval=1.0)
 
 
+def run_body_of(params, restore_path=None):
+    """The ``/jars/:id/run`` body for a job's module params (its plan takes the same, minus the restore)."""
+    return ops.run_body(params["entry_class"], params["args"], params["parallelism"], restore_path,
+                        params["claim_mode"], params["allow_non_restored_state"], params["flink_config"])
+
+
 def start(client, params, jar_id, restore_path, restore_id, deadline):
     """Submit, then wait as asked, prove the restore and time each step."""
-    body = ops.run_body(params["entry_class"], params["args"], params["parallelism"], restore_path,
-                        params["claim_mode"], params["allow_non_restored_state"], params["flink_config"])
+    body = run_body_of(params, restore_path)
     began = time.monotonic()
     job_id = ops.submit(client, jar_id, body, params["name"], deadline.left())
     return follow(client, params, job_id, restore_path, restore_id, deadline, began)

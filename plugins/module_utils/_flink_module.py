@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
@@ -56,6 +58,40 @@ def client_from_params(params, prefix="", history_server=False):
     )
 
 
+# Lower bounds of the numeric options the modules share by name: (bound, whether the bound itself is allowed).
+# A timeout of 0 or less would act (trigger, cancel, submit) and then give up at once; checked before anything runs.
+LOWER_BOUNDS = {
+    "timeout": (0, False), "request_timeout": (0, False), "target_request_timeout": (0, False), "max_age": (0, False),
+    "max_checkpoint_age": (0, False), "retries": (0, True), "target_retries": (0, True), "watch_seconds": (0, True),
+    "parallelism": (1, True),
+}
+# Options naming a place in the cluster's storage: Flink resolves a relative path against the JobManager's working
+# directory, so a relative one would land somewhere nobody chose (or miss the snapshot meant).
+LOCATION_OPTIONS = ("target_directory", "checkpoint_dir", "target_checkpoint_dir", "savepoint_dir", "restore_from")
+LOCATION_RE = re.compile(r"^(/|[A-Za-z][A-Za-z0-9+.-]*:/)")
+# Options that select or name a job: an empty one (a template that rendered to nothing) selects nothing.
+NAME_OPTIONS = ("name", "job_name", "job_id")
+
+
+def option_errors(params):
+    """What is wrong with the shared numeric and location options of ``params`` (a list of messages)."""
+    errors = []
+    for name, (bound, inclusive) in sorted(LOWER_BOUNDS.items()):
+        value = params.get(name)
+        if value is not None and (value < bound or (value == bound and not inclusive)):
+            errors.append("%s must be %s %s (got %s)" % (name, ">=" if inclusive else "greater than", bound, value))
+    for name in NAME_OPTIONS:
+        value = params.get(name)
+        if isinstance(value, str) and not value.strip():
+            errors.append("%s must not be empty" % name)
+    for name in LOCATION_OPTIONS:
+        value = params.get(name)
+        if isinstance(value, str) and value and not LOCATION_RE.match(value):
+            errors.append("%s must be an absolute path or a URI such as s3://bucket/path (got %r; Flink would resolve it "
+                          "against the JobManager's working directory)" % (name, value))
+    return errors
+
+
 class FlinkModule(AnsibleModule):
     """AnsibleModule with the Flink connection options and one lazily built FlinkClient."""
 
@@ -65,6 +101,9 @@ class FlinkModule(AnsibleModule):
         kwargs.setdefault("supports_check_mode", True)
         super(FlinkModule, self).__init__(argument_spec=spec, **kwargs)
         self._client = None
+        errors = option_errors(self.params)
+        if errors:
+            self.fail_json(msg="; ".join(errors))
 
     @property
     def client(self):

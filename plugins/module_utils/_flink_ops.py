@@ -540,6 +540,24 @@ def run_body(entry_class=None, args=None, parallelism=None, restore_path=None, c
     return body
 
 
+PLAN_FIELDS = ("entryClass", "programArgsList", "parallelism", "flinkConfiguration")
+
+
+def check_program(client, jar_id, body, name):
+    """Build the job's dataflow plan from an uploaded jar without running anything (``POST /jars/:id/plan``).
+
+    The JobManager runs the program's main() up to the graph: a missing entry class or program arguments the job
+    rejects fail here, before a job is stopped for a restart that could not happen. Returns the plan's job name.
+    """
+    path = "/jars/%s/plan" % jar_id
+    try:
+        answer = client.post(path, body=dict((k, v) for k, v in body.items() if k in PLAN_FIELDS), retry=True)
+    except FlinkError as exc:
+        raise FlinkError("job %r cannot be built from jar %s with its entry class, arguments and settings: %s" % (
+            name, jar_id, exc.message), method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message)
+    return (answer.get("plan") or {}).get("name")
+
+
 def submit(client, jar_id, body, name, timeout):
     """Run an uploaded jar; returns the new job id.
 

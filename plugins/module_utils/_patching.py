@@ -72,8 +72,15 @@ def handover(source, target, params, check_mode=False):
     Fence and pin on the source, record the pin in the ledger, start the job on the target from the pin,
     prove the restore and wait for its first checkpoint. Downtime runs from the fence to that checkpoint.
     """
-    # Stage the jar on the target before the job stops: an upload must not count as downtime.
+    # Stage the jar on the target before the job stops (an upload must not count as downtime) and build the job's plan
+    # there: a wrong entry class or program arguments fail now, with the job still running on the source.
     jar_id, uploaded = jobs.resolve_jar(target, params, check_mode)
+    if jar_id:
+        try:
+            ops.check_program(target, jar_id, jobs.run_body_of(params), params["name"])
+        except FlinkError as exc:
+            exc.result.update(changed=uploaded, jar_id=jar_id, uploaded=uploaded)  # the job itself was not touched
+            raise
     began = time.monotonic()
     suspend_args = dict(mode=params["mode"], method=params["method"], timeout=params["timeout"],
                         allow_no_checkpoint=False, checkpoint_dir=params["checkpoint_dir"], aws=params["aws"])
@@ -88,10 +95,13 @@ def handover(source, target, params, check_mode=False):
     try:
         started = jobs.ensure_running(target, run_params, check_mode=False)
     except FlinkError as exc:
-        raise FlinkError("handover of job %s failed after the pin (checkpoint %s at %s is recorded in the ledger as %s; "
-                         "the job can be restarted from it on the old cluster): %s" % (
-                             params["name"], pin["id"], pin["external_path"], pinned["ledger_key"], exc.message),
-                         method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message, job=exc.job)
+        recorded = "recorded in the ledger as %s" % pinned["ledger_key"] if pinned["ledger_key"] else "not recorded: no ledger"
+        raise FlinkError("handover of job %s failed after the pin (checkpoint %s at %s, %s; the job is stopped and can be "
+                         "restarted from it, on the old cluster too): %s" % (
+                             params["name"], pin["id"], pin["external_path"], recorded, exc.message),
+                         method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message, job=exc.job,
+                         result=dict(changed=pinned["changed"], pin=pin, old_job_id=pin.get("job_id"),
+                                     ledger_key=pinned["ledger_key"]))
     entry = None
     if params["ledger"]:
         ledger = _ledger.open_ledger(params["ledger"], aws=params["aws"])

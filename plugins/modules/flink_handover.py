@@ -19,8 +19,12 @@ description:
     starts a task; the job's downtime is what Flink takes plus one poll interval.
   - A re-run after a crash resumes from the ledger's pin and never pins twice; a job already running on the target
     from the pin is no change.
-  - If the start on the target fails, the module fails naming the pin, which stays recorded; restart the job from it on
-    the source cluster. The pin is kept intact, because the target starts with claim mode C(NO_CLAIM) by default.
+  - Before the job stops, the jar is staged on the target and the job's plan is built there from it (C(POST
+    /jars/:id/plan), nothing runs). A wrong entry class or program arguments the job rejects fail with the job still
+    running on the source.
+  - If the start on the target fails after the pin, the module fails with C(changed=true) naming the pin (RV(pin)),
+    which stays recorded; restart the job from it, on the source cluster too. The pin is kept intact, because the
+    target starts with claim mode C(NO_CLAIM) by default.
 author:
   - flinkops.fleet developers (@flinkops)
 extends_documentation_fragment:
@@ -178,7 +182,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 pin:
-  description: The pinned checkpoint the job was restarted from (shape of RV(flinkops.fleet.flink_checkpointing#module:pinned_checkpoint)).
+  description:
+    - The pinned checkpoint the job was restarted from (shape of RV(flinkops.fleet.flink_checkpointing#module:pinned_checkpoint)).
+    - Also returned when the start on the target failed after the pin (with RV(old_job_id) and RV(ledger_key)).
   returned: always
   type: dict
 resumed:
@@ -195,7 +201,7 @@ job_id:
   type: str
 old_job_id:
   description: Id of the job on the source cluster.
-  returned: success
+  returned: success, and on a failure after the pin
   type: str
 target:
   description: The result of starting the job on the target (as M(flinkops.fleet.flink_job) returns it).
@@ -203,7 +209,7 @@ target:
   type: dict
 ledger_key:
   description: Ledger key of the pin.
-  returned: success
+  returned: success, and on a failure after the pin
   type: str
 ledger_entry:
   description: The ledger entry after the restore (status V(restored)).

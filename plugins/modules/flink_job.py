@@ -227,6 +227,13 @@ submitted:
   description: Whether a job was submitted by this run.
   returned: when O(state=running)
   type: bool
+plan_checked:
+  description:
+    - In check mode, whether the job's plan was built on the cluster from the jar, entry class, arguments and settings
+      (C(POST /jars/:id/plan), nothing runs); possible when the jar is uploaded there already. A wrong entry class or
+      program arguments the job rejects then fail the check.
+  returned: in check mode, when a job would be submitted
+  type: bool
 restored:
   description: What the job was restored from (C(id), C(external_path)), proven against O(restore_from).
   returned: when O(restore_from) is set

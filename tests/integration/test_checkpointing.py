@@ -292,6 +292,9 @@ def test_bad_input_changes_nothing(flink_cluster, test_job_jar, ansible, workdir
         "bad id": pin(job_id="not-a-job-id"),
         "unreachable": pin(job_name="good", url="http://127.0.0.1:9", retries=0, request_timeout=2),
         "resume fenced": pin(job_name="good", state="resumed", method="native"),
+        "zero timeout": pin(job_name="good", timeout=0),
+        "relative dir": pin(job_name="good", checkpoint_dir="checkpoints"),
+        "negative retries": pin(job_name="good", retries=-1),
     }
     res = run_failing(ansible, cases)
     assert_failed(res["unknown id"], "no job with id " + "0" * 32)
@@ -307,6 +310,9 @@ def test_bad_input_changes_nothing(flink_cluster, test_job_jar, ansible, workdir
     assert_failed(res["bad id"], "invalid job id")
     assert_failed(res["unreachable"], "cannot reach")
     assert_failed(res["resume fenced"], "native")
+    assert_failed(res["zero timeout"], "timeout must be greater than 0")
+    assert_failed(res["relative dir"], "checkpoint_dir must be an absolute path or a URI")
+    assert_failed(res["negative retries"], "retries must be >= 0")
     for job_id in (good, twin_a, twin_b, off, delete, never, slow):
         assert cluster.rest.job_status(job_id) == "RUNNING", job_id
     # the refused fence left the checkpoints of the delete job alone

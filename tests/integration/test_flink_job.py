@@ -106,6 +106,10 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
         "no jar given": ("flink_job", dict(url=url, name="never-ran")),
         "ambiguous stop": ("flink_job", dict(url=url, name="twin", state="stopped")),
         "bad trigger id": ("flink_job", dict(url=url, name="busy", state="stopped", trigger_id="xyz")),
+        "relative restore": run("relative", "o7", restore_from="checkpoints/chk-1"),
+        "parallelism 0": run("noslots", "o8", parallelism=0),
+        "negative timeout": ("flink_job", dict(run("negative", "o9")[1], timeout=-5)),
+        "relative stop target": ("flink_job", dict(url=url, name="busy", state="stopped", target_directory="savepoints")),
     }
     twins = [start_job(cluster, test_job_jar, os.path.join(workdir, "tw%d" % i), "twin", wait_checkpoints=0,
                        checkpoint_interval=1000) for i in (1, 2)]
@@ -121,7 +125,23 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
     msg = assert_failed(res["ambiguous stop"], "ambiguous")
     assert twins[0] in msg and twins[1] in msg
     assert_failed(res["bad trigger id"], "invalid trigger_id")
-    for label in ("badpath", "entry", "nomap", "nojar"):
+    assert_failed(res["relative restore"], "restore_from must be an absolute path or a URI", "checkpoints/chk-1")
+    assert_failed(res["parallelism 0"], "parallelism must be >= 1")
+    assert_failed(res["negative timeout"], "timeout must be greater than 0")
+    assert_failed(res["relative stop target"], "target_directory must be an absolute path or a URI")
+    # check mode with the jar on the cluster already: the job's plan is built there, so a wrong class or missing
+    # program arguments fail the check (nothing runs either way)
+    checks = run_tasks(ansible, [
+        task("check class", "flink_job", run("chkclass", "o10", entry_class="flinkops.testjob.NoSuchJob")[1], check_mode=True,
+             ignore_errors=True),
+        task("check args", "flink_job", dict(run("chkargs", "o11")[1], args=[]), check_mode=True, ignore_errors=True),
+        task("check good", "flink_job", run("chkgood", "o12")[1], check_mode=True),
+    ])
+    assert_failed(checks.task("check class"), "cannot be built from jar", "NoSuchJob", "/plan")
+    assert_failed(checks.task("check args"), "cannot be built from jar", "required key 'output'")
+    good = checks.task("check good")
+    assert good["changed"] and good["plan_checked"] and not good["uploaded"] and good["job_id"] is None, good
+    for label in ("badpath", "entry", "nomap", "nojar", "relative", "noslots", "negative", "chkclass", "chkargs", "chkgood"):
         assert not active_jobs_named(cluster, label), "a failed start left %s active" % label
     assert [j["jid"] for j in active_jobs_named(cluster, "busy")] == [other]
     assert cluster.rest.job_status(other) == "RUNNING"

@@ -37,6 +37,8 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
         task("native", "flink_savepoint", dict(url=url, job_id=job, format="native", target_directory="file://" + native_dir)),
         task("unwritable", "flink_savepoint", dict(url=url, job_id=job, target_directory="file://" + blocker + "/sub",
                                                    timeout=60), ignore_errors=True),
+        task("relative target", "flink_savepoint", dict(url=url, job_id=job, target_directory="relative/dir"), ignore_errors=True),
+        task("negative timeout", "flink_savepoint", dict(url=url, job_id=job, timeout=-1), ignore_errors=True),
         task("find", "flink_latest_checkpoint", dict(job_id=job, source="storage", checkpoint_dir=cluster.checkpoint_dir,
                                                      savepoint_dir="file://" + cluster.savepoint_dir, include_savepoints=True)),
         task("cancel with savepoint", "flink_savepoint", dict(url=url, job_name="sp-cancel", cancel_job=True)),
@@ -58,6 +60,10 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
     assert native["changed"] and native["format"] == "native" and native["savepoint_path"].startswith("file:" + native_dir)
     assert os.path.isfile(os.path.join(local_path(native["savepoint_path"]), "_metadata"))
     assert_failed(result.task("unwritable"), "savepoint")
+    # refused before any trigger: a relative target would land under the JobManager's working directory
+    assert_failed(result.task("relative target"), "target_directory must be an absolute path or a URI", "relative/dir")
+    assert_failed(result.task("negative timeout"), "timeout must be greater than 0")
+    assert not os.path.exists(os.path.join(cluster.workdir, "relative"))
 
     found = result.task("find")
     paths = [c["external_path"] for c in found["candidates"]]
