@@ -67,7 +67,8 @@ LOWER_BOUNDS = {
 }
 # Options naming a place in the cluster's storage: Flink resolves a relative path against the JobManager's working
 # directory, so a relative one would land somewhere nobody chose (or miss the snapshot meant).
-LOCATION_OPTIONS = ("target_directory", "checkpoint_dir", "target_checkpoint_dir", "savepoint_dir", "restore_from")
+# (``path``: the savepoint flink_savepoint disposes; the JobManager would delete a relative one from its own directory.)
+LOCATION_OPTIONS = ("target_directory", "checkpoint_dir", "target_checkpoint_dir", "savepoint_dir", "restore_from", "path")
 LOCATION_RE = re.compile(r"^(/|[A-Za-z][A-Za-z0-9+.-]*:/)")
 # Options that select or name a job: an empty one (a template that rendered to nothing) selects nothing.
 NAME_OPTIONS = ("name", "job_name", "job_id")

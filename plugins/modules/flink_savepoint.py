@@ -94,7 +94,7 @@ options:
     default: 600
   path:
     description:
-      - Savepoint path to dispose, for O(state=absent).
+      - Savepoint path to dispose, for O(state=absent), as an absolute path or a URI such as C(s3://bucket/savepoints/savepoint-...).
     type: str
 seealso:
   - module: flinkops.fleet.flink_checkpointing

@@ -107,6 +107,7 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
         "bad job id": ("flink_savepoint", dict(url=url, job_id="xyz")),
         "unknown name": ("flink_savepoint", dict(url=url, job_name="nope")),
         "bad dispose uri": ("flink_savepoint", dict(url=url, state="absent", path="s3://Bad_Bucket!/x")),
+        "relative dispose": ("flink_savepoint", dict(url=url, state="absent", path=os.path.basename(local_path(stop["savepoint_path"])))),
         "unreachable": ("flink_savepoint", dict(url="http://127.0.0.1:9", job_name="x", retries=0)),
     })
     assert_failed(res["finished"], "not RUNNING")
@@ -114,4 +115,6 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
     assert_failed(res["bad job id"], "invalid job id")
     assert_failed(res["unknown name"], "no job named")
     assert_failed(res["bad dispose uri"], "malformed S3 URI")
+    assert_failed(res["relative dispose"], "path must be an absolute path or a URI")
+    assert os.path.isdir(local_path(stop["savepoint_path"]))
     assert_failed(res["unreachable"], "cannot reach")

@@ -31,6 +31,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module impor
     (dict(target_checkpoint_dir="~/chk"), "target_checkpoint_dir must be an absolute path or a URI"),
     (dict(savepoint_dir="file:relative"), "savepoint_dir must be an absolute path or a URI"),
     (dict(restore_from="chk-5"), "restore_from must be an absolute path or a URI"),
+    (dict(path="savepoint-5f0b6e-0123456789ab"), "path must be an absolute path or a URI"),
     (dict(name=""), "name must not be empty"),
     (dict(job_name="  "), "job_name must not be empty"),
     (dict(job_id=""), "job_id must not be empty"),
