@@ -11,6 +11,7 @@ import time
 import requests
 import yaml
 
+from tests.harness.flink import start_clusters
 from tests.harness.testjob import ENTRY_CLASS, job_args
 
 COLLECTION = "flinkops.fleet."
@@ -139,6 +140,15 @@ def job_spec(jar, output, name, checkpoint_interval=150, snapshot_delay_ms=None,
     return dict(jar=jar, entry_class=ENTRY_CLASS, name=name,
                 args=job_args(output, rate=rate, keys=keys, checkpoint_interval=checkpoint_interval,
                               snapshot_delay_ms=snapshot_delay_ms, name=name, **kwargs))
+
+
+def old_and_new(flink_cluster):
+    """Two clusters started side by side (the ``flink_cluster`` fixture): ``old`` with a 100 ms REST cache, ``new``
+    with Flink's default 3 s, so a move meets the stale reads a fresh cluster gives."""
+    old = flink_cluster("old", rest_cache="100 ms", start=False)
+    new = flink_cluster("new", rest_cache="3 s", start=False)
+    start_clusters([old, new])
+    return old, new
 
 
 def start_job(cluster, jar, output, name, wait_checkpoints=1, **kwargs):

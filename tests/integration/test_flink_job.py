@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from tests.harness.flink import start_clusters
 from tests.harness.mission import (
     active_jobs_named,
     assert_failed,
     assert_ok,
     job_spec,
+    old_and_new,
     run_failing,
     run_module,
     run_tasks,
@@ -31,9 +31,7 @@ KEYS = 8
 @pytest.mark.timeout(420)
 def test_restore_pin_on_second_cluster(flink_cluster, test_job_jar, ansible, workdir):
     """Pin on A, check mode on B changes nothing, restore on B (proven, first checkpoint), re-run is no change."""
-    old = flink_cluster("old", rest_cache="100 ms", start=False)
-    new = flink_cluster("new", rest_cache="3 s", start=False)
-    start_clusters([old, new])
+    old, new = old_and_new(flink_cluster)
     name = "moving"
     output = os.path.join(workdir, "output")
     spec = job_spec(test_job_jar, output, name, checkpoint_interval=150, snapshot_delay_ms=50)

@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from tests.harness.flink import start_clusters
-from tests.harness.mission import active_jobs_named, job_spec, local_path, run_tasks, start_job, task
+from tests.harness.mission import active_jobs_named, job_spec, local_path, old_and_new, run_tasks, start_job, task
 from tests.harness.testjob import verify_exactly_once
 
 pytestmark = pytest.mark.integration
@@ -19,9 +18,7 @@ KEYS = 8
 
 @pytest.mark.timeout(480)
 def test_handover_refusals_failure_after_the_pin_and_resume(flink_cluster, test_job_jar, ansible, workdir):
-    old = flink_cluster("old", rest_cache="100 ms", start=False)
-    new = flink_cluster("new", rest_cache="3 s", start=False)
-    start_clusters([old, new])
+    old, new = old_and_new(flink_cluster)
     name = "mover"
     output = os.path.join(workdir, "output")
     spec = job_spec(test_job_jar, output, name, checkpoint_interval=150)
