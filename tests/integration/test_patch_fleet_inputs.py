@@ -62,6 +62,9 @@ CASES = [
     # caught by the restore's own argument checks, run read-only before the fence
     ("job parallelism not a number", dict(jobs=_job_setting(parallelism="four")), "unable to convert to int"),
     ("unknown claim mode", dict(jobs=_job_setting(claim_mode="legacy")), "claim_mode must be one of"),
+    ("job parallelism 0", dict(jobs=_job_setting(parallelism=0)), "parallelism must be >= 1 (got 0)"),
+    ("relative new checkpoint dir", dict(flink_patch_new_checkpoint_dir="checkpoints"),
+     "checkpoint_dir must be an absolute path or a URI"),
     ("unreachable cluster", dict(flink_patch_rest_url="http://127.0.0.1:9"), "cannot reach Flink REST API"),
     ("no node selector", dict(flink_patch_node_filters={}), "no nodes selected"),
     ("two AMI sources", dict(flink_patch_target_ami_ssm_parameter="/x/y"), "exactly one of target_ami_id"),
