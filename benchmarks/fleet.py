@@ -17,6 +17,62 @@ from tests.harness.paths import REPO_ROOT, VENV_PYTHON
 from tests.harness.rest import FlinkRest
 
 PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "patch_fleet.yml")
+# Action plugins that run on the controller alone: no module process (and a skipped task of any kind costs the same).
+CONTROLLER_ACTIONS = frozenset("ansible.builtin.%s" % a for a in (
+    "set_fact", "include_tasks", "import_tasks", "include_role", "debug", "assert", "fail", "set_stats", "meta",
+    "validate_argument_spec", "include_vars", "add_host", "group_by"))
+# One task of each kind, as ansible-playbook runs them in the patch (the tasks the cost model counts).
+COST_TASKS = {
+    "controller": "ansible.builtin.set_fact:\n        __bench: 1",
+    "flinkops": "flinkops.fleet.flink_cluster_info:\n        url: '{url}'",
+    "amazon_aws": "amazon.aws.ec2_instance_info:\n        filters:\n          'tag:bench': cost",
+    "module": "ansible.builtin.command: /bin/true\n      changed_when: false",
+}
+
+
+def task_kind(action, host_result):
+    """``controller`` / ``flinkops`` / ``amazon_aws`` / ``module``: what a task costs the controller's CPU."""
+    if host_result.get("skipped") or action in CONTROLLER_ACTIONS:
+        return "controller"
+    if action.startswith("flinkops.fleet."):
+        return "flinkops"
+    if action.startswith("amazon.aws."):
+        return "amazon_aws"
+    return "module"
+
+
+def task_mix(result):
+    """``{kind: number of task runs}`` of a playbook result (a task counts once per host it ran on)."""
+    mix = {}
+    for play in result.plays:
+        for entry in play.get("tasks", []):
+            for host_result in (entry.get("hosts") or {}).values():
+                kind = task_kind(host_result.get("action") or "", host_result)
+                mix[kind] = mix.get(kind, 0) + 1
+    return mix
+
+
+def task_costs(url, env, workdir, repeat=12):
+    """CPU seconds one task of each kind costs (ansible-playbook, its worker and the module process), measured as the
+    difference between a playbook with ``repeat`` such tasks and the same playbook without them."""
+    costs = {}
+    for kind, body in sorted(COST_TASKS.items()):
+        spent = []
+        for count in (0, repeat):
+            tasks = "".join("    - name: %s %d\n      %s\n" % (kind, i, body.format(url=url)) for i in range(count))
+            path = os.path.join(workdir, "cost-%s-%d.yml" % (kind, count))
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write("- name: Task cost\n  hosts: localhost\n  connection: local\n  gather_facts: false\n"
+                             "  tasks:\n    - name: Start\n      ansible.builtin.set_fact:\n        __bench: 0\n" + tasks)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            run = run_playbook(path, env=env, timeout=300)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if run.failed:
+                raise BenchError("task cost playbook %s failed:\n%s" % (path, run.describe(3000)))
+            spent.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        costs[kind] = round((spent[1] - spent[0]) / repeat, 3)
+        costs["playbook"] = round(spent[0], 3)  # ansible-playbook start-up with one controller task
+    return costs
 
 
 def _report(workdir):
@@ -83,6 +139,7 @@ def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
         info["flink_cpu_seconds"] = round(tree_cpu_seconds(jvm_pids) - other_before[0], 2)
         info["moto_cpu_seconds"] = round(tree_cpu_seconds(moto_pids) - other_before[1], 2)
         info["slowest_tasks"] = slowest_tasks(result)
+        info["task_mix"] = task_mix(result)
         if result.failed:
             raise BenchError("patch_fleet.yml failed for %d clusters:\n%s" % (count, result.describe(6000)))
         report = _report(workdir)
@@ -94,6 +151,9 @@ def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
             wait_for(lambda c=cluster: [j for j in FlinkRest(c.url).jobs_overview() if j["state"] == "RUNNING"], 30,
                      "the restored job on %s" % cluster.name, interval=0.2)
         log("  %d cluster(s) in one wave: %.1fs (downtimes %s)" % (count, info["wall_seconds"], info["downtimes"]))
+        if count == 1:  # what each kind of task in that mix costs, on a live cluster and moto
+            info["task_costs"] = task_costs(clusters[0].url, env, workdir)
+            log("  task CPU costs: %s" % info["task_costs"])
     except Exception as exc:  # pylint: disable=broad-except
         info["error"] = "%s: %s" % (type(exc).__name__, str(exc)[:4000])
         log("  fleet wave of %d failed: %s" % (count, info["error"][:2000]))

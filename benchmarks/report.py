@@ -213,6 +213,25 @@ def targets(downtime, pins, overhead, fleet):
     return rows
 
 
+KIND_LABELS = (("amazon_aws", "amazon.aws"), ("flinkops", "flinkops.fleet"), ("module", "other module"),
+               ("controller", "controller-only"))
+
+
+def cpu_model(wave):
+    """``(text, modelled seconds)``: one cluster's Ansible CPU as its task mix times the measured cost of each kind of
+    task (``task_costs`` of the 1-cluster wave), or ``(None, None)`` without those figures."""
+    mix, costs = wave.get("task_mix") or {}, wave.get("task_costs") or {}
+    if not mix or not costs:
+        return None, None
+    parts, total = [], costs.get("playbook") or 0.0
+    for kind, label in KIND_LABELS:
+        if mix.get(kind) and costs.get(kind) is not None:
+            parts.append("%d %s x %.3f s" % (mix[kind], label, costs[kind]))
+            total += mix[kind] * costs[kind]
+    parts.append("ansible-playbook start %.2f s" % (costs.get("playbook") or 0.0))
+    return " + ".join(parts), round(total, 1)
+
+
 def _cause_fleet(waves, top, cores=None):
     one = next((w for w in waves if w["clusters"] == 1 and w.get("ansible_cpu_seconds")), None)
     cores = cores or 2
@@ -227,6 +246,10 @@ def _cause_fleet(waves, top, cores=None):
             text += "; the %d clusters' JVMs used %.0f s and moto_server %.0f s more" % (
                 top["clusters"], top["flink_cpu_seconds"], top.get("moto_cpu_seconds") or 0.0)
         text += "; all CPU spread over %d cores alone is >= %sx one cluster's wall time" % (cores, top.get("cpu_floor_vs_one"))
+        model, modelled = cpu_model(one)
+        if model:
+            text += "; one cluster's Ansible CPU by task: %s = %.1f s of %.1f s measured (the rest: the polls of the modules " \
+                    "that wait, and the controller's processing of included task files)" % (model, modelled, one["ansible_cpu_seconds"])
     slow = top.get("slowest_tasks") or []
     if slow:
         text += "; longest tasks: " + ", ".join("%s %.1fs" % (name[:50], secs) for name, secs, dummy in slow[:4])
@@ -351,6 +374,10 @@ def summary_markdown(results):
                              wave["clusters"], wave["wall_seconds"], wave.get("vs_one"), _fmt(wave.get("downtime") or stats([])),
                              wave.get("ansible_cpu_seconds"), wave.get("flink_cpu_seconds", "-"), wave.get("moto_cpu_seconds", "-"),
                              results["fleet"].get("cores"), wave.get("cpu_floor_vs_one")))
+            model, modelled = cpu_model(wave)
+            if model:
+                lines.append("  - Ansible CPU of the cluster by task (tasks x measured CPU per task): %s = %.1f s modelled, "
+                             "%.1f s measured" % (model, modelled, wave["ansible_cpu_seconds"]))
     lines += ["", "## 4. Where the time of (a) goes (median s)", ""]
     for key, over in results["overhead"].items():
         lines.append("- %s: %s" % (key, ", ".join("%s %s" % (k, v["median"]) for k, v in over["a"].items())))

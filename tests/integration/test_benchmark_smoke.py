@@ -51,6 +51,12 @@ def test_quick_benchmark_writes_every_figure():
     (wave,) = results["fleet"]["waves"]
     assert not wave.get("error"), wave
     assert wave["wall_seconds"] > 0 and wave["vs_one"] == 1.0
+    # its task mix and what each kind of task costs: module processes cost more than controller-only tasks
+    assert wave["task_mix"]["amazon_aws"] >= 5 and wave["task_mix"]["flinkops"] >= 5 and wave["task_mix"]["controller"] > 20
+    costs = wave["task_costs"]
+    assert 0 <= costs["controller"] < costs["flinkops"] and costs["controller"] < costs["amazon_aws"], costs
+    with open(os.path.join(out, "summary.md"), encoding="utf-8") as handle:
+        assert "Ansible CPU of the cluster by task" in handle.read()
     # 4. overhead breakdown of (a)
     (over,) = results["overhead"].values()
     assert over["a"]["playbook_startup"]["median"] > 0
