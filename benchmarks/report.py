@@ -248,8 +248,8 @@ def _cause_fleet(waves, top, cores=None):
         text += "; all CPU spread over %d cores alone is >= %sx one cluster's wall time" % (cores, top.get("cpu_floor_vs_one"))
         model, modelled = cpu_model(one)
         if model:
-            text += "; one cluster's Ansible CPU by task: %s = %.1f s of %.1f s measured (the rest: the polls of the modules " \
-                    "that wait, and the controller's processing of included task files)" % (model, modelled, one["ansible_cpu_seconds"])
+            text += "; one cluster's Ansible CPU by task: %s = %.1f s of %.1f s measured (the rest: controller work per task " \
+                    "that bare-playbook tasks do not show, e.g. the role's variables and includes)" % (model, modelled, one["ansible_cpu_seconds"])
     slow = top.get("slowest_tasks") or []
     if slow:
         text += "; longest tasks: " + ", ".join("%s %.1fs" % (name[:50], secs) for name, secs, dummy in slow[:4])
