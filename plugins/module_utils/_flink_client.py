@@ -76,6 +76,12 @@ class FlinkError(Exception):
             text += ": %s" % self.flink_message
         return text
 
+    def restated(self, message, **result):
+        """The same failure (method, URL, status, Flink's message, job) told as ``message``; ``result`` adds fields
+        for ``fail_json``."""
+        return FlinkError(message, method=self.method, url=self.url, status=self.status, flink_message=self.flink_message,
+                          job=self.job, body=self.body, result=dict(self.result, **result))
+
     def to_result(self):
         """Fields a module adds to ``fail_json`` next to ``msg``."""
         return dict(self.result, url=self.url, status=self.status, flink_message=self.flink_message, method=self.method)

@@ -553,8 +553,8 @@ def check_program(client, jar_id, body, name):
     try:
         answer = client.post(path, body=dict((k, v) for k, v in body.items() if k in PLAN_FIELDS), retry=True)
     except FlinkError as exc:
-        raise FlinkError("job %r cannot be built from jar %s with its entry class, arguments and settings: %s" % (
-            name, jar_id, exc.message), method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message)
+        raise exc.restated("job %r cannot be built from jar %s with its entry class, arguments and settings: %s" % (
+            name, jar_id, exc.message))
     return (answer.get("plan") or {}).get("name")
 
 

@@ -96,12 +96,10 @@ def handover(source, target, params, check_mode=False):
         started = jobs.ensure_running(target, run_params, check_mode=False)
     except FlinkError as exc:
         recorded = "recorded in the ledger as %s" % pinned["ledger_key"] if pinned["ledger_key"] else "not recorded: no ledger"
-        raise FlinkError("handover of job %s failed after the pin (checkpoint %s at %s, %s; the job is stopped and can be "
-                         "restarted from it, on the old cluster too): %s" % (
-                             params["name"], pin["id"], pin["external_path"], recorded, exc.message),
-                         method=exc.method, url=exc.url, status=exc.status, flink_message=exc.flink_message, job=exc.job,
-                         result=dict(changed=pinned["changed"], pin=pin, old_job_id=pin.get("job_id"),
-                                     ledger_key=pinned["ledger_key"]))
+        raise exc.restated("handover of job %s failed after the pin (checkpoint %s at %s, %s; the job is stopped and can "
+                           "be restarted from it, on the old cluster too): %s" % (
+                               params["name"], pin["id"], pin["external_path"], recorded, exc.message),
+                           changed=pinned["changed"], pin=pin, old_job_id=pin.get("job_id"), ledger_key=pinned["ledger_key"])
     entry = None
     if params["ledger"]:
         ledger = _ledger.open_ledger(params["ledger"], aws=params["aws"])

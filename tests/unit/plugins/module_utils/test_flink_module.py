@@ -99,3 +99,12 @@ def test_flink_error_result_carries_what_already_happened():
     fields = exc.to_result()
     assert fields["changed"] is True and fields["pin"] == {"id": 7} and fields["status"] == 400
     assert "changed" not in FlinkError("plain").to_result()
+
+
+def test_restated_keeps_where_and_why():
+    exc = FlinkError("HTTP 400", method="POST", url="http://x/v1/jars/j/run", status=400, flink_message="No data",
+                     job="ab" * 16, result=dict(uploaded=True))
+    told = exc.restated("handover failed after the pin: HTTP 400", changed=True)
+    assert (told.method, told.url, told.status, told.flink_message, told.job) == (exc.method, exc.url, 400, "No data", exc.job)
+    assert told.result == dict(uploaded=True, changed=True) and exc.result == dict(uploaded=True)
+    assert str(told).startswith("handover failed after the pin: HTTP 400; job abab")
