@@ -121,15 +121,8 @@ def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new
     parameter = "/flinkops/test/flink-node-ami"
     aws["moto"].client("ssm").put_parameter(Name=parameter, Value=aws["new"], Type="String")
     playbook = os.path.join(os.path.dirname(PLAYBOOK), "plan_then_rotate.yml")
-    extra = {"ssm_parameter": parameter, "moved_to": newest, "back_to": aws["old"], "ami_rotation_batch_size": 0,
-             "ami_rotation_plan_max_age": max_age}
-    current = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
-    extra.update({
-        "ami_rotation_aws_endpoint_url": aws["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1",
-        "ami_rotation_asg_names": aws["cluster"]["asgs"],
-        "ami_rotation_address_map": dict((iid, "127.0.0.1:%d" % (18000 + n)) for n, iid in enumerate(current)),
-        "ami_rotation_address_pool": ["127.0.0.1:%d" % (19000 + n) for n in range(16)],
-        "ami_rotation_wait_delay": 0, "ami_rotation_wait_retries": 10, "ami_rotation_wait_timeout": 30})
+    extra = plan_then_rotate_vars(aws, ssm_parameter=parameter, moved_to=newest, back_to=aws["old"], batch=0,
+                                  ami_rotation_plan_max_age=max_age)
     result = ansible.run_playbook(playbook, extra_vars=extra, env=aws_env())
     assert not result.failed, result.describe()
     report = result.task("Report")["msg"]
@@ -141,9 +134,10 @@ def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new
 
     def runs(name):
         return [res for t in result.tasks if t["task"]["name"].endswith(" : " + name) for res in t["hosts"].values() if not res.get("skipped")]
-    # plan + rotate back describe the AMI, the nodes and the groups; the rotation right after the plan reuses them
-    # while the plan is younger than ami_rotation_plan_max_age (the AMI always: the planned AMI is the target)
+    # plan + rotate back describe the AMI, the nodes and the groups; the rotation right after the plan takes the whole
+    # plan while it is younger than ami_rotation_plan_max_age (the AMI always: the planned AMI is the target)
     fresh = 1 if max_age == 0 else 0
+    assert len(runs("Validate the inputs")) == 2 + fresh
     assert len(runs("Describe the target AMI")) == 2
     assert len(runs("Describe the auto scaling groups")) == 2 + fresh
     # nodes: plan, rotate back (a new target), and after each rotation
@@ -151,6 +145,33 @@ def test_rotation_uses_the_planned_ami_all_nodes_in_one_batch_and_resolves_a_new
     # one batch per rotation: 3 nodes in 2 ASGs, one wait each
     assert len(runs("Wait for InService replacements")) == 2
     assert len(runs("Terminate the batch inside its ASG without decrementing the desired capacity")) == 2
+
+
+def plan_then_rotate_vars(aws, **extra):
+    """The extra vars of plan_then_rotate.yml for cluster prod-a (loopback addresses, fast polling) plus ``extra``."""
+    current = sorted(fleet.running_instances(aws["ec2"], CLUSTER))
+    extra.update({
+        "ami_rotation_aws_endpoint_url": aws["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1",
+        "ami_rotation_asg_names": aws["cluster"]["asgs"],
+        "ami_rotation_address_map": dict((iid, "127.0.0.1:%d" % (18000 + n)) for n, iid in enumerate(current)),
+        "ami_rotation_address_pool": ["127.0.0.1:%d" % (19000 + n) for n in range(16)],
+        "ami_rotation_wait_delay": 0, "ami_rotation_wait_retries": 10, "ami_rotation_wait_timeout": 30})
+    return extra
+
+
+def test_rotation_with_other_inputs_than_the_plan_plans_again(ansible, aws):
+    """A rotation whose inputs differ from the fresh plan's (here a batch size the plan never checked) does not take
+    that plan: it plans and validates again, and refuses the bad input before any change."""
+    parameter = "/flinkops/test/flink-node-ami"
+    aws["moto"].client("ssm").put_parameter(Name=parameter, Value=aws["new"], Type="String")
+    before = fleet.running_instances(aws["ec2"], CLUSTER)
+    extra = plan_then_rotate_vars(aws, ssm_parameter=parameter, moved_to=aws["new"], back_to=aws["old"], batch=0,
+                                  rotate_batch=-1, ami_rotation_plan_max_age=600)
+    result = ansible.run_playbook(os.path.join(os.path.dirname(PLAYBOOK), "plan_then_rotate.yml"), extra_vars=extra, env=aws_env())
+    assert result.failed
+    assert "ami_rotation_batch_size >= 0" in result.describe()
+    assert fleet.running_instances(aws["ec2"], CLUSTER) == before
+    assert [name for name in changed_tasks(result) if "ami_rotation" in name] == []
 
 
 def test_blue_green_up_rerun_then_remove_old(ansible, aws):
