@@ -303,6 +303,130 @@ def short_groups(groups):
     return short
 
 
+# A wave (the clusters of one serial batch) can read AWS once for all its clusters instead of once per cluster: one
+# cluster (run_once) makes each describe for every cluster with the same AWS connection whose node filters differ at
+# most in the values of one tag filter. Each cluster then takes the part of a describe that was made for its own request
+# (the request, with its time stamp, is recorded in the describe's loop item) and describes anything else itself.
+GROUP_TAG_FILTER = "tag:aws:autoscaling:groupName"
+WAVE_PARTS = ("images", "instances", "groups", "templates")
+
+
+def _filter_values(value):
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return sorted(set(("true" if v else "false") if isinstance(v, bool) else str(v) for v in values))
+
+
+def wave_request(connection, asg_names=None, node_filters=None, image_id="", at=0.0):
+    """What one cluster's plan reads from AWS, as a request to a wave-wide describe (``{}``: nothing to read).
+
+    ``connection`` identifies the AWS connection (region, endpoint, credentials); the filters are those of the
+    cluster's own node discovery (its node filters, and its ASG names as ``tag:aws:autoscaling:groupName``).
+    """
+    filters = dict((k, _filter_values(v)) for k, v in (node_filters or {}).items())
+    if asg_names:
+        filters[GROUP_TAG_FILTER] = _filter_values(list(asg_names))
+    if not filters:
+        return {}
+    return {"key": connection, "filters": filters, "asgs": _filter_values(list(asg_names or [])), "image": image_id or "",
+            "at": at}
+
+
+def _splittable(key, requests):
+    """A tag filter whose values can be unioned and matched again per cluster (EC2 wildcards, no escapes)."""
+    return key.startswith("tag:") and not any("\\" in v for r in requests for v in r["filters"][key])
+
+
+def _split_key(mine, peers):
+    """The tag filter in which most peers differ from ``mine`` (and in nothing else); "" when none does."""
+    counts = {}
+    for request in peers.values():
+        diff = [k for k in mine["filters"] if request["filters"][k] != mine["filters"][k]]
+        if len(diff) == 1 and _splittable(diff[0], [mine, request]):
+            counts[diff[0]] = counts.get(diff[0], 0) + 1
+    return max(sorted(counts), key=lambda k: counts[k]) if counts else ""
+
+
+def wave(requests, me):
+    """The describes cluster ``me`` makes for its wave: ``{members, filters, split, asgs, images}``.
+
+    ``requests`` maps every cluster of the wave to its ``wave_request``. Members are the clusters with ``me``'s
+    connection whose filters equal ``me``'s except in the values of the ``split`` tag filter; ``filters`` unions those.
+    """
+    mine = (requests or {}).get(me) or {}
+    if not mine.get("filters"):
+        return {"members": {}, "filters": {}, "split": "", "asgs": [], "images": []}
+    peers = dict((h, r) for h, r in requests.items()
+                 if r and r.get("key") == mine["key"] and set(r.get("filters") or {}) == set(mine["filters"]))
+    split = _split_key(mine, peers)
+    members = dict((h, r) for h, r in peers.items()
+                   if all(r["filters"][k] == mine["filters"][k] for k in mine["filters"] if k != split))
+    filters = dict(mine["filters"])
+    if split:
+        filters[split] = _filter_values([v for r in members.values() for v in r["filters"][split]])
+    return {"members": members, "filters": filters, "split": split,
+            "asgs": _filter_values([a for r in members.values() for a in r["asgs"]]),
+            "images": _filter_values([r["image"] for r in members.values() if r["image"]])}
+
+
+def _ec2_match(value, pattern):
+    """EC2 filter value matching: ``*`` any characters, ``?`` one character, case-sensitive."""
+    regex = "".join(".*" if c == "*" else ("." if c == "?" else re.escape(c)) for c in pattern)
+    return re.match("(?s)%s\\Z" % regex, value) is not None
+
+
+def _served(described, host, request, data):
+    """The result of one wave describe if it was made for this very request and worked, else None.
+
+    The describes run with ``failed_when: false`` (a failed call must not fail the wave), so a call worked when its
+    result holds its ``data`` key: a module failure leaves only ``msg`` and the error.
+    """
+    results = (described or {}).get("results") or []
+    if len(results) != 1 or results[0].get("failed") or results[0].get("skipped") or data not in results[0]:
+        return None
+    item = results[0].get("item") or {}
+    return results[0] if (item.get("members") or {}).get(host) == request else None
+
+
+def _own_instances(described, request):
+    split = described["item"]["split"]
+    if not split:
+        return list(described.get("instances") or [])
+    return [i for i in described.get("instances") or []
+            if any(_ec2_match(_tags(i).get(split[4:]) or "", p) for p in request["filters"][split])
+            and split[4:] in _tags(i)]
+
+
+def wave_share(described, host, request):
+    """The parts (images, instances, groups, templates) of the wave's describes that serve ``host``'s ``request``.
+
+    ``described`` maps each part to the registered result of its run_once describe. A part is None when it was not
+    made for this request (another wave, an older plan, a failed call): the cluster then describes it itself.
+    """
+    share = dict.fromkeys(WAVE_PARTS)
+    if not request:
+        return share
+    described = described or {}
+    images = _served(described.get("images"), host, request, "images")
+    if images and request.get("image"):
+        share["images"] = [i for i in images.get("images") or [] if i.get("image_id") == request["image"]]
+    instances = _served(described.get("instances"), host, request, "instances")
+    if not instances:
+        return share
+    share["instances"] = _own_instances(instances, request)
+    wanted = set(request["asgs"]) | set(_tags(i).get("aws:autoscaling:groupName") for i in share["instances"])
+    wanted.discard(None)
+    groups = _served(described.get("groups"), host, request, "results")
+    if not wanted or not groups or not wanted <= set(groups["item"].get("asgs") or []):
+        return share
+    share["groups"] = [g for g in groups.get("results") or [] if g.get("auto_scaling_group_name") in wanted]
+    template_ids = set((g.get("launch_template") or {}).get("launch_template_id") for g in share["groups"])
+    template_ids.discard(None)
+    templates = _served(described.get("templates"), host, request, "launch_templates")
+    if template_ids and templates and template_ids <= set(templates["item"].get("template_ids") or []):
+        share["templates"] = [t for t in templates.get("launch_templates") or [] if t.get("launch_template_id") in template_ids]
+    return share
+
+
 class FilterModule:
     """Filters of the ami_rotation role."""
 
@@ -323,4 +447,7 @@ class FilterModule:
             "ami_rotation_refresh_state": refresh_state,
             "ami_rotation_blue_green_name": blue_green_name,
             "ami_rotation_asg_tags": asg_tags,
+            "ami_rotation_wave_request": wave_request,
+            "ami_rotation_wave": wave,
+            "ami_rotation_wave_share": wave_share,
         }

@@ -147,3 +147,119 @@ def test_wrong_ami_takes_instances_or_nodes_and_reports_missing_ids():
     nodes = [{"id": "i-1", "ami": "ami-new"}, {"id": "i-2", "ami": "ami-old"}, {"id": "i-3", "ami": "ami-old"}]
     assert f.wrong_ami(nodes, "ami-new", ["i-1", "i-3", "i-9"]) == ["i-3 (runs ami-old)", "i-9 (not found)"]
     assert f.wrong_ami(nodes, "ami-new", []) == []
+
+
+# Wave-wide describes: which clusters one describe can serve, and which part of it each cluster takes.
+def req(cluster=None, asgs=(), key="conn", image="ami-new", at=1.0, **filters):
+    if cluster:
+        filters["tag:flink:cluster"] = cluster
+    return f.wave_request(key, list(asgs), filters, image, at)
+
+
+def described(item, **data):
+    """A registered run_once describe, looped over its one wave item."""
+    return {"results": [dict(data, item=item, changed=False)]}
+
+
+def test_wave_request_normalises_filters_and_reads_nothing_without_any():
+    r = f.wave_request("k", ["g2", "g1"], {"tag:a": "x", "tag:b": ["2", 1], "tag:c": True}, "ami-1", 5.0)
+    assert r == {"key": "k", "filters": {"tag:a": ["x"], "tag:b": ["1", "2"], "tag:c": ["true"],
+                                         "tag:aws:autoscaling:groupName": ["g1", "g2"]},
+                 "asgs": ["g1", "g2"], "image": "ami-1", "at": 5.0}
+    assert f.wave_request("k", [], {}, "ami-1", 5.0) == {}
+
+
+def test_wave_unions_the_one_tag_the_clusters_differ_in():
+    requests = {"a": req("a"), "b": req("b", image="ami-b"), "c": req("c", key="other"), "d": req("d", role="x"),
+                "e": {}, "f": req(asgs=["g-f"])}
+    w = f.wave(requests, "a")
+    assert sorted(w["members"]) == ["a", "b"]  # c: other connection; d: other filter keys; f: ASGs instead of a tag
+    assert w["split"] == "tag:flink:cluster" and w["filters"] == {"tag:flink:cluster": ["a", "b"]}
+    assert w["images"] == ["ami-b", "ami-new"] and w["asgs"] == []
+    # by ASG names only: the ASG tag is the split
+    by_asg = f.wave({"x": req(asgs=["x-jm", "x-tm"]), "y": req(asgs=["y-jm"])}, "y")
+    assert by_asg["filters"] == {"tag:aws:autoscaling:groupName": ["x-jm", "x-tm", "y-jm"]}
+    assert by_asg["asgs"] == ["x-jm", "x-tm", "y-jm"]
+    # a cluster with nothing to read, or unknown, makes no describe
+    assert f.wave(requests, "e")["members"] == {} and f.wave(requests, "zz")["members"] == {}
+
+
+def test_wave_members_differ_in_at_most_one_tag_and_never_in_escaped_values():
+    requests = {"a": req("a", **{"tag:env": "prod"}), "b": req("b", **{"tag:env": "prod"}),
+                "c": req("c", **{"tag:env": "test"}), "d": req("a", **{"tag:env": "dev"}), "e": req("a", **{"tag:env": "prod"}),
+                "f": req("f", **{"tag:env": "prod"})}
+    w = f.wave(requests, "a")
+    # b and f differ in tag:flink:cluster, e in nothing, c in two tags; d alone differs in tag:env (fewer peers)
+    assert sorted(w["members"]) == ["a", "b", "e", "f"] and w["split"] == "tag:flink:cluster"
+    assert w["filters"] == {"tag:flink:cluster": ["a", "b", "f"], "tag:env": ["prod"]}
+    assert sorted(f.wave(requests, "d")["members"]) == ["a", "d", "e"]  # from d, the one split it has is tag:env
+    # a non-tag filter or an escaped wildcard cannot be matched again per cluster: no union on it
+    assert sorted(f.wave({"a": req(**{"vpc-id": "v1"}), "b": req(**{"vpc-id": "v2"})}, "a")["members"]) == ["a"]
+    assert sorted(f.wave({"a": req("a"), "b": req("b\\*")}, "a")["members"]) == ["a"]
+
+
+def test_wave_share_gives_each_cluster_its_own_nodes_groups_templates_and_image():
+    requests = {"a": req("a", at=1.0), "b": req("b", image="ami-b", at=2.0)}
+    item = f.wave(requests, "a")
+    instances = [inst("i-1", asg="a-tm", cluster_tag="x"), inst("i-2", asg="b-tm"), inst("i-3", asg="")]
+    instances[0]["tags"]["flink:cluster"] = "a"
+    instances[1]["tags"]["flink:cluster"] = "b"
+    instances[2]["tags"]["flink:cluster"] = "b"
+    groups = [{"auto_scaling_group_name": "a-tm", "launch_template": {"launch_template_id": "lt-a"}},
+              {"auto_scaling_group_name": "b-tm", "launch_template": {"launch_template_id": "lt-b"}}]
+    data = {"images": described(item, images=[{"image_id": "ami-new"}, {"image_id": "ami-b"}]),
+            "instances": described(item, instances=instances),
+            "groups": described(dict(item, asgs=["a-tm", "b-tm"]), results=groups),
+            "templates": described(dict(item, template_ids=["lt-a", "lt-b"]),
+                                   launch_templates=[{"launch_template_id": "lt-a"}, {"launch_template_id": "lt-b"}])}
+    a = f.wave_share(data, "a", requests["a"])
+    assert a == {"images": [{"image_id": "ami-new"}], "instances": [instances[0]], "groups": [groups[0]],
+                 "templates": [{"launch_template_id": "lt-a"}]}
+    b = f.wave_share(data, "b", requests["b"])
+    assert [i["instance_id"] for i in b["instances"]] == ["i-2", "i-3"] and b["groups"] == [groups[1]]
+    assert b["images"] == [{"image_id": "ami-b"}] and b["templates"] == [{"launch_template_id": "lt-b"}]
+
+
+def test_wave_share_serves_nothing_that_was_not_made_for_this_very_request():
+    requests = {"a": req("a", asgs=["a-tm"]), "b": req("b", asgs=["b-tm"])}
+    item = f.wave(requests, "a")
+    instances = [inst("i-1", asg="a-tm")]
+    instances[0]["tags"]["flink:cluster"] = "a"
+    ok = {"instances": described(item, instances=instances),
+          "groups": described(dict(item, asgs=["a-tm", "b-tm"]), results=[{"auto_scaling_group_name": "a-tm"}])}
+    assert f.wave_share(ok, "a", requests["a"])["groups"] == [{"auto_scaling_group_name": "a-tm"}]
+    none = dict.fromkeys(f.WAVE_PARTS)
+    # a newer plan of the same cluster (another time stamp), a cluster the wave did not serve, no request
+    assert f.wave_share(ok, "a", dict(requests["a"], at=9.0)) == none
+    assert f.wave_share(ok, "c", requests["a"]) == none
+    assert f.wave_share(ok, "a", {}) == none
+    # a failed or skipped describe serves nothing; a failed groups call still leaves the nodes
+    failed = {"instances": {"results": [dict(ok["instances"]["results"][0], failed=True)]}}
+    assert f.wave_share(failed, "a", requests["a"]) == none
+    # failed_when: false hides a module failure: a result without its data is a failed call
+    hidden = {"instances": {"results": [{"failed": False, "msg": "AccessDenied", "item": item}]}}
+    assert f.wave_share(hidden, "a", requests["a"]) == none
+    skipped = {"instances": {"results": [{"skipped": True, "item": item}]}}
+    assert f.wave_share(skipped, "a", requests["a"]) == none
+    partial = dict(ok, groups={"results": [dict(ok["groups"]["results"][0], failed=True)]})
+    assert f.wave_share(partial, "a", requests["a"]) == dict(none, instances=instances)
+    # groups described for fewer ASGs than the cluster wants (another cluster's call): the cluster asks itself
+    short = dict(ok, groups=described(dict(item, asgs=["b-tm"]), results=[]))
+    assert f.wave_share(short, "a", requests["a"])["groups"] is None
+    # an image the cluster did not ask for in the wave is not taken from it
+    images = {"images": described(item, images=[{"image_id": "ami-new"}])}
+    assert f.wave_share(images, "a", dict(requests["a"], image=""))["images"] is None
+
+
+def test_wave_share_matches_ec2_wildcards_of_the_split_tag():
+    requests = {"a": req("prod-*"), "b": req("test-?")}
+    item = f.wave(requests, "a")
+    instances = []
+    for iid, cluster in (("i-1", "prod-1"), ("i-2", "test-1"), ("i-3", "test-12"), ("i-4", "Prod-1")):
+        instances.append(inst(iid))
+        instances[-1]["tags"]["flink:cluster"] = cluster
+    instances.append(inst("i-5"))
+    del instances[-1]["tags"]["flink:cluster"]
+    data = {"instances": described(item, instances=instances)}
+    assert [i["instance_id"] for i in f.wave_share(data, "a", requests["a"])["instances"]] == ["i-1"]
+    assert [i["instance_id"] for i in f.wave_share(data, "b", requests["b"])["instances"]] == ["i-2"]
