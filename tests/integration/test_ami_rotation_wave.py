@@ -25,7 +25,7 @@ PLAY = """
     - name: Plan the rotation
       ansible.builtin.include_role:
         name: flinkops.fleet.ami_rotation
-        tasks_from: plan
+        tasks_from: %(entry)s
 
     - name: Report the plan
       ansible.builtin.debug:
@@ -57,10 +57,12 @@ def cluster_vars(wave, name, by="asg_names", **extra):
     return dict(found, ami_rotation_target_ami_id=wave["new"], **extra)
 
 
-def plan(ansible, wave, hosts, strategy="linear", serial="100%"):
-    common = {"ami_rotation_aws_endpoint_url": wave["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1"}
+def plan(ansible, wave, hosts, strategy="linear", serial="100%", entry="plan"):
+    common = {"ami_rotation_aws_endpoint_url": wave["moto"].endpoint_url, "ami_rotation_aws_region": "us-east-1",
+              "ami_rotation_wait_delay": 0, "ami_rotation_wait_retries": 10, "ami_rotation_wait_timeout": 30}
     inventory = {"all": {"children": {"clusters": {"hosts": hosts, "vars": common}}}}
-    return ansible.run_playbook(PLAY % {"strategy": strategy, "serial": serial}, inventory=inventory, env=aws_env())
+    return ansible.run_playbook(PLAY % {"strategy": strategy, "serial": serial, "entry": entry}, inventory=inventory,
+                                env=aws_env())
 
 
 def reports(result, hosts):
@@ -132,3 +134,19 @@ def test_an_unknown_ami_in_a_wave_is_not_found_for_its_cluster_only(ansible, wav
     assert result.stats["w2"]["failures"] and not result.stats["w1"]["failures"], result.describe()
     assert "ami-0123456789abcdef0 not found" in result.task("Fail before any change when the rotation cannot be done", host="w2")["msg"]
     assert reports(result, ["w1"]) == {"w1": expected(wave, "w1")}
+
+
+def test_clusters_rotated_side_by_side_discover_their_new_nodes_in_one_describe(ansible, wave):
+    hosts = dict((name, cluster_vars(wave, name, by="node_filters" if name < "w3" else "asg_names"))
+                 for name in ("w1", "w2", "w3", "w4"))
+    before = dict((name, set(fleet.running_instances(wave["ec2"], name))) for name in hosts)
+    result = plan(ansible, wave, hosts, entry="main")
+    assert not result.failed, result.describe()
+    for name in hosts:
+        after = fleet.running_instances(wave["ec2"], name)
+        assert set(after.values()) == {wave["new"]} and not set(after) & before[name]
+        reported = result.task("Publish ami_rotation_result", host=name)["ansible_facts"]["ami_rotation_result"]
+        assert sorted(n["id"] for n in reported["nodes_after"]) == sorted(after), name
+    # in the plan and after the rotation, w1+w2 (by tag) shared one describe, w3+w4 (other filter shape) their own
+    assert ran(result, "Describe the nodes", hosts) == ["w3", "w3", "w4", "w4"]
+    assert len(ran(result, WAVE_NODES, hosts)) == 2
