@@ -100,13 +100,16 @@ def test_each_cluster_of_a_wave_plans_exactly_what_it_plans_alone(ansible, wave,
             assert ran(together, name, hosts) == ["w4"], name
 
 
-def test_clusters_by_asg_names_share_one_describe(ansible, wave):
+def test_clusters_by_asg_names_share_one_describe_and_other_credentials_do_not(ansible, wave):
     hosts = dict((name, cluster_vars(wave, name)) for name in ("w1", "w2", "w3", "w4"))
+    # w4 connects with other credentials (moto takes any): it must read with them, not take w1's reads
+    hosts["w4"].update(ami_rotation_aws_access_key="AKIAOTHER", ami_rotation_aws_secret_key="other-secret")
     result = plan(ansible, wave, hosts)
     assert not result.failed, result.describe()
     assert reports(result, hosts) == dict((h, expected(wave, h)) for h in hosts)
     assert len(ran(result, WAVE_NODES, hosts)) == 1
-    assert ran(result, "Describe the nodes", hosts) == ran(result, "Describe the auto scaling groups", hosts) == []
+    assert ran(result, "Describe the nodes", hosts) == ran(result, "Describe the auto scaling groups", hosts) == ["w4"]
+    assert "other-secret" not in result.stdout
 
 
 def test_a_bad_cluster_in_a_wave_fails_alone_before_any_change(ansible, wave):
