@@ -388,12 +388,14 @@ def _served(described, host, request, data):
 
 
 def _own_instances(described, request):
+    """The instances of a wave describe that match this request's values of the split tag (like EC2's own filter)."""
     split = described["item"]["split"]
+    instances = described.get("instances") or []
     if not split:
-        return list(described.get("instances") or [])
-    return [i for i in described.get("instances") or []
-            if any(_ec2_match(_tags(i).get(split[4:]) or "", p) for p in request["filters"][split])
-            and split[4:] in _tags(i)]
+        return list(instances)
+    tag, patterns = split[len("tag:"):], request["filters"][split]
+    values = [(i, _tags(i).get(tag)) for i in instances]
+    return [i for i, value in values if value is not None and any(_ec2_match(value, p) for p in patterns)]
 
 
 def wave_share(described, host, request):
