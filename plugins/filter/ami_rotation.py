@@ -387,6 +387,16 @@ def _served(described, host, request, data):
     return results[0] if (item.get("members") or {}).get(host) == request else None
 
 
+def group_names(instances):
+    """Sorted names of the auto scaling groups the ``ec2_instance_info`` instances belong to."""
+    return sorted(set(_tags(i).get("aws:autoscaling:groupName") for i in instances or []) - set([None, ""]))
+
+
+def template_ids(groups):
+    """Sorted ids of the launch templates of ``autoscaling_group_info`` groups (groups without one are left out)."""
+    return sorted(set((g.get("launch_template") or {}).get("launch_template_id") for g in groups or []) - set([None, ""]))
+
+
 def _own_instances(described, request):
     """The instances of a wave describe that match this request's values of the split tag (like EC2's own filter)."""
     split = described["item"]["split"]
@@ -415,17 +425,15 @@ def wave_share(described, host, request):
     if not instances:
         return share
     share["instances"] = _own_instances(instances, request)
-    wanted = set(request["asgs"]) | set(_tags(i).get("aws:autoscaling:groupName") for i in share["instances"])
-    wanted.discard(None)
+    wanted = set(request["asgs"]) | set(group_names(share["instances"]))
     groups = _served(described.get("groups"), host, request, "results")
     if not wanted or not groups or not wanted <= set(groups["item"].get("asgs") or []):
         return share
     share["groups"] = [g for g in groups.get("results") or [] if g.get("auto_scaling_group_name") in wanted]
-    template_ids = set((g.get("launch_template") or {}).get("launch_template_id") for g in share["groups"])
-    template_ids.discard(None)
+    own_templates = set(template_ids(share["groups"]))
     templates = _served(described.get("templates"), host, request, "launch_templates")
-    if template_ids and templates and template_ids <= set(templates["item"].get("template_ids") or []):
-        share["templates"] = [t for t in templates.get("launch_templates") or [] if t.get("launch_template_id") in template_ids]
+    if own_templates and templates and own_templates <= set(templates["item"].get("template_ids") or []):
+        share["templates"] = [t for t in templates.get("launch_templates") or [] if t.get("launch_template_id") in own_templates]
     return share
 
 
@@ -452,4 +460,6 @@ class FilterModule:
             "ami_rotation_wave_request": wave_request,
             "ami_rotation_wave": wave,
             "ami_rotation_wave_share": wave_share,
+            "ami_rotation_group_names": group_names,
+            "ami_rotation_template_ids": template_ids,
         }

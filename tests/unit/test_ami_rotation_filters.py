@@ -263,3 +263,11 @@ def test_wave_share_matches_ec2_wildcards_of_the_split_tag():
     data = {"instances": described(item, instances=instances)}
     assert [i["instance_id"] for i in f.wave_share(data, "a", requests["a"])["instances"]] == ["i-1"]
     assert [i["instance_id"] for i in f.wave_share(data, "b", requests["b"])["instances"]] == ["i-2"]
+
+
+def test_group_names_and_template_ids():
+    assert f.group_names([inst("i-1", asg="b"), inst("i-2", asg="a"), inst("i-3", asg="b"), inst("i-4", asg="")]) == ["a", "b"]
+    groups = [{"launch_template": {"launch_template_id": "lt-2"}}, {"launch_configuration_name": "lc"},
+              {"launch_template": {"launch_template_id": "lt-1"}}, {"launch_template": {"launch_template_id": "lt-2"}}]
+    assert f.template_ids(groups) == ["lt-1", "lt-2"]
+    assert f.group_names(None) == f.template_ids(None) == []
