@@ -8,6 +8,8 @@ A :class:`Lineage` is one stateful exactly-once test job that moves back and for
 * ``a'``     this collection through ``ansible-playbook``: one flink_handover call (fence + pin + restore);
 * ``a_lib``  the same product code as (a), called in-process (no Ansible), with REST and poll sleeps metered;
 * ``b``      the raw floor: a plain script's cancel, read the newest ``chk-N/_metadata``, run, wait;
+* ``a_claim``/``b_claim`` (a) and (b) restoring in claim mode (``flink_patch_claim_mode: claim``): the new job owns the
+  pin, so RocksDB's first checkpoint after the restore is incremental where NO_CLAIM forces a full one;
 * ``c``/``d`` stop-with-savepoint (canonical / native format) and a restore from the savepoint, as a plain script;
 * ``p_coord``/``p_sched`` the product's suspend (mode coordinator / scheduled) called in-process, then the plain restore:
   pin latency, the suspend call until the pin is returned.
@@ -101,6 +103,7 @@ class Lineage:
         self.counter = 0
         self.state_bytes = None
         self.warmups = warmups
+        self.held = []  # checkpoint directories of old jobs a claimed restore may still reference
 
     # -- set-up -------------------------------------------------------------------------------------------------
     @property
@@ -145,10 +148,10 @@ class Lineage:
         for cluster in self.clusters:
             cluster.stop()
 
-    def run_job(self, cluster, restore_path):
+    def run_job(self, cluster, restore_path, claim=False):
         body = {"entryClass": ENTRY_CLASS, "programArgsList": self.args, "parallelism": 1}
         if restore_path:
-            body.update(savepointPath=restore_path, claimMode="NO_CLAIM", allowNonRestoredState=False)
+            body.update(savepointPath=restore_path, claimMode="CLAIM" if claim else "NO_CLAIM", allowNonRestoredState=False)
         return self.rest("POST", cluster, "/jars/%s/run" % self.jar_ids[cluster.name], json=body)["jobid"]
 
     def wait_state(self):
@@ -180,31 +183,38 @@ class Lineage:
         entry["downtime"] = round(end - entry["t_fence"], 4)
         self.job_id = new_job
         self.source_index = 1 - self.source_index
-        self.settle(dst, new_job, old_job, src, out.get("savepoint"))
+        self.settle(dst, new_job, (src, old_job), out.get("savepoint"), claimed=variant.endswith("_claim"))
         if record:
             self.cycles.append(entry)
             pin = "  pin %.3fs" % entry["pin_latency"] if "pin_latency" in entry else ""
             self.log("  %-10s %-10s downtime %6.3fs%s" % (self.key, variant, entry["downtime"], pin))
         return entry
 
-    def settle(self, cluster, job_id, old_job, old_cluster, savepoint):
-        """Let the restored job take periodic checkpoints and the REST caches expire, then remove the old job's files."""
+    def settle(self, cluster, job_id, old, savepoint, claimed=False):
+        """Let the restored job take periodic checkpoints and the REST caches expire, then remove the old jobs' files.
+
+        A claimed restore's incremental checkpoints go on referencing the old job's shared files: its directory is held
+        until a NO_CLAIM restore's first (full) checkpoint has made every older directory unneeded.
+        """
         settled_from = time.monotonic()
         first = min(job_checkpoints(cluster.checkpoint_dir, job_id))
         wait_for(lambda: [c for c in job_checkpoints(cluster.checkpoint_dir, job_id) if c > first],
                  self.size["interval_ms"] / 1000.0 * 3 + self.size["timeout"], "a periodic checkpoint of %s" % job_id)
         time.sleep(max(0.0, self.ttl + 0.3 - (time.monotonic() - settled_from)))
-        # NO_CLAIM: the restored job's first checkpoint is a full one, so the old job's files are not needed any more.
-        shutil.rmtree(os.path.join(old_cluster.checkpoint_dir, old_job), ignore_errors=True)
+        self.held.append(os.path.join(old[0].checkpoint_dir, old[1]))
+        if not claimed:  # NO_CLAIM: the restored job's first checkpoint is a full one
+            for directory in self.held:
+                shutil.rmtree(directory, ignore_errors=True)
+            self.held = []
         if savepoint:
             shutil.rmtree(savepoint.replace("file:", "", 1), ignore_errors=True)
 
     # -- plain-script building blocks ----------------------------------------------------------------------------
-    def raw_restore(self, dst, path):
+    def raw_restore(self, dst, path, claim=False):
         """Run the job on ``dst`` from ``path``, trigger its first checkpoint once all tasks run; wait for it in storage."""
         steps = {}
         started = time.time()
-        job_id = self.run_job(dst, path)
+        job_id = self.run_job(dst, path, claim=claim)
         steps["submit"] = time.time() - started
 
         def all_running():
@@ -232,13 +242,13 @@ class Lineage:
         return wait_for(lambda: self.rest("GET", cluster, "/jobs/%s/status" % job_id)["status"] in states,
                         self.size["timeout"], "job %s to end" % job_id)
 
-    def extra_vars(self, src, dst, mode="coordinator"):
+    def extra_vars(self, src, dst, mode="coordinator", claim=False):
         return dict(bench_source_url=src.url, bench_target_url=dst.url, bench_job_name=self.job_name, bench_jar=self.jar,
                     bench_entry_class=ENTRY_CLASS, bench_args=self.args, bench_parallelism=1, bench_mode=mode,
                     bench_source_checkpoint_dir="file://" + src.checkpoint_dir,
                     bench_target_checkpoint_dir="file://" + dst.checkpoint_dir, bench_ledger=self.ledger,
                     bench_cluster="%s-c%d" % (self.key, self.counter), bench_trigger_checkpoint=True,
-                    bench_timeout=self.size["timeout"] + 300)
+                    bench_timeout=self.size["timeout"] + 300, bench_claim_mode="claim" if claim else "no_claim")
 
     # -- the sink gap ---------------------------------------------------------------------------------------------
     def finish(self):
@@ -268,7 +278,7 @@ def sink_gap(stamps, fence, end):
 
 
 # ------------------------------------------------------------------------------------------------ variants
-def variant_floor(lin, src, dst):
+def variant_floor(lin, src, dst, claim=False):
     """(b) The raw floor: cancel, wait for CANCELED, newest chk-N/_metadata in storage, run, wait."""
     job_id = lin.job_id
     t_fence = time.time()
@@ -277,7 +287,7 @@ def variant_floor(lin, src, dst):
     t_canceled = time.time()
     dummy, path = newest_checkpoint(src.checkpoint_dir, job_id)
     t_read = time.time()
-    new_job, steps = lin.raw_restore(dst, path)
+    new_job, steps = lin.raw_restore(dst, path, claim=claim)
     steps.update(cancel=round(t_canceled - t_fence, 4), read=round(t_read - t_canceled, 4))
     return dict(t_fence=t_fence, new_job_id=new_job, steps=steps)
 
@@ -370,10 +380,10 @@ def variant_lib(lin, src, dst):
                 module=dict(pin=pinned["timings"], restore=started.get("timings")))
 
 
-def variant_playbook_a(lin, src, dst):
+def variant_playbook_a(lin, src, dst, claim=False):
     """(a) ansible-playbook: flink_job read-only check, then flink_checkpointing (fence + pin, ledger) and flink_job (restore)."""
     launched = time.time()
-    result = run_playbook(PLAYBOOK_A, extra_vars=lin.extra_vars(src, dst), timeout=lin.size["timeout"] + 600)
+    result = run_playbook(PLAYBOOK_A, extra_vars=lin.extra_vars(src, dst, claim=claim), timeout=lin.size["timeout"] + 600)
     finished = time.time()
     if result.failed:
         raise BenchError("variant a failed:\n%s" % result.describe(6000))
@@ -409,6 +419,8 @@ VARIANTS = {
     "a'": variant_playbook_handover,
     "a_lib": variant_lib,
     "b": variant_floor,
+    "a_claim": lambda lin, src, dst: variant_playbook_a(lin, src, dst, claim=True),
+    "b_claim": lambda lin, src, dst: variant_floor(lin, src, dst, claim=True),
     "c": savepoint_variant("CANONICAL"),
     "d": savepoint_variant("NATIVE"),
     "p_coord": pin_variant("coordinator"),
@@ -420,6 +432,8 @@ DESCRIPTIONS = {
     "a'": "collection: flink_handover (ansible-playbook, 1 task)",
     "a_lib": "collection code of (a) in-process, no Ansible",
     "b": "raw floor: cancel, read newest chk-N/_metadata, run, wait (plain script)",
+    "a_claim": "as a, the restore in claim mode (the new job owns the pin: an incremental first checkpoint)",
+    "b_claim": "as b, the restore in claim mode",
     "c": "stop-with-savepoint (canonical) + restore (plain script)",
     "d": "stop-with-savepoint (native) + restore (plain script)",
     "p_coord": "collection suspend, mode coordinator (in-process) + plain restore",

@@ -84,8 +84,11 @@ options:
     type: raw
   claim_mode:
     description:
-      - V(no_claim) leaves the snapshot to its owner (the default; safe for a pin a rollback may need again).
-      - V(claim) hands the snapshot to the new job, which may delete it once subsumed.
+      - V(no_claim) leaves the snapshot to its owner (the default; safe for a pin a rollback may need again). Flink
+        makes the new job's first checkpoint a full one.
+      - V(claim) hands the snapshot to the new job, which deletes it once its own checkpoints subsume it. With
+        incremental checkpoints the first one after the restore can then be incremental (much faster for large
+        RocksDB state); the new job may keep referencing the snapshot's shared files.
     type: str
     choices: [no_claim, claim]
     default: no_claim

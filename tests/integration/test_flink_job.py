@@ -201,3 +201,45 @@ def test_cancel_and_stop_are_idempotent(flink_cluster, test_job_jar, ansible, wo
     assert cluster.rest.job_status(first) == "CANCELED" and cluster.rest.job_status(second) == "FINISHED"
     time.sleep(0.2)
     assert len(cluster.rest.jobs_overview()) == 2
+
+
+@pytest.mark.timeout(300)
+def test_claim_mode_hands_the_pin_to_the_restored_job(flink_cluster, test_job_jar, ansible, workdir):
+    """claim_mode=claim: the restored job owns its pin and discards it once newer checkpoints subsume it; no_claim
+    leaves the pin where it is. Both lineages stay exactly-once."""
+    cluster = flink_cluster("claim", rest_cache="100 ms", slots=4)
+    names = ("claimed", "unclaimed")
+    outputs = dict((name, os.path.join(workdir, name)) for name in names)
+    specs = dict((name, job_spec(test_job_jar, outputs[name], name, checkpoint_interval=150)) for name in names)
+    for name in names:
+        start_job(cluster, test_job_jar, outputs[name], name, wait_checkpoints=2, checkpoint_interval=150)
+    tasks = []
+    for name, mode in zip(names, ("claim", "no_claim")):
+        tasks += [task("pin " + name, "flink_checkpointing", dict(url=cluster.url, job_name=name, method="fence"),
+                       register="pin_" + name),
+                  task("restore " + name, "flink_job", dict(specs[name], url=cluster.url, claim_mode=mode, wait_for="checkpoint",
+                                                            restore_from="{{ pin_%s.pinned_checkpoint }}" % name))]
+    result = run_tasks(ansible, tasks)
+    assert not result.failed, result.describe()
+    pins = dict((name, result.task("pin " + name)["pinned_checkpoint"]) for name in names)
+    restored = dict((name, result.task("restore " + name)) for name in names)
+    for name in names:
+        assert restored[name]["restored"]["id"] == pins[name]["id"], restored[name]
+
+    def pin_metadata(name):
+        return os.path.join(pins[name]["external_path"].replace("file:", "", 1), "_metadata")
+
+    # num-retained is 3: three checkpoints of the new job subsume the pin
+    for name in names:
+        wait_storage_checkpoints(cluster.checkpoint_dir, restored[name]["job_id"], count=4, after=pins[name]["id"])
+    deadline = time.monotonic() + 30
+    while os.path.exists(pin_metadata("claimed")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(pin_metadata("claimed")), "the claimed pin was not discarded once subsumed"
+    assert os.path.isfile(pin_metadata("unclaimed")), "no_claim must leave the pin intact"
+
+    stop = run_tasks(ansible, [task("stop " + name, "flink_job", dict(url=cluster.url, name=name, state="stopped"))
+                               for name in names])
+    assert not stop.failed, stop.describe()
+    for name in names:
+        verify_exactly_once(outputs[name], keys=KEYS)

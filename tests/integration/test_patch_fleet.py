@@ -71,7 +71,10 @@ def build_fleet(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
                                flink_patch_new_checkpoint_dir="file://" + fleet["bg_new"].checkpoint_dir)
         if ip:
             fleet["ip"] = flink_cluster(name="ip", rest_cache="3 s")
-            hosts["ip"] = dict(localfleet.add_cluster(ec2, autoscaling, "ip", old_ami, fleet["ip"]), flink_patch_strategy="in_place")
+            # in place, the new job may own its pin (same checkpoint storage): claim mode, so the first checkpoint
+            # after the restore can be incremental; blue/green keeps the default no_claim
+            hosts["ip"] = dict(localfleet.add_cluster(ec2, autoscaling, "ip", old_ami, fleet["ip"]), flink_patch_strategy="in_place",
+                               flink_patch_claim_mode="claim")
         for name in hosts:
             cluster = fleet["bg_old" if name == "bg" else "ip"]
             fleet["outputs"][name] = os.path.join(workdir, "out-" + name)
@@ -141,7 +144,19 @@ def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, build_fleet, workdir
     assert [j["jid"] for j in active_jobs(fleet["bg_new"])] == [moved["jid"]]
     assert [j["jid"] for j in active_jobs(fleet["ip"])] == [again["jid"]]
 
-    # 4. Exactly once across the move, for both lineages.
+    # 4. Claim mode (ip) handed the pin to the new job, which discards it once its own checkpoints subsume it
+    #    (num-retained 3); no_claim (bg) leaves the pin intact.
+    pins = {}
+    for name in ("bg", "ip"):
+        with open(os.path.join(workdir, "ledger", name, JOB + ".json"), encoding="utf-8") as handle:
+            pins[name] = os.path.join(json.load(handle)["checkpoint_path"].replace("file:", "", 1), "_metadata")
+    deadline = time.monotonic() + 60
+    while os.path.exists(pins["ip"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(pins["ip"]), "the in_place job restored in claim mode did not take over its pin"
+    assert os.path.isfile(pins["bg"]), "no_claim must leave the blue_green pin intact"
+
+    # 5. Exactly once across the move, for both lineages.
     for name, key in (("bg", "bg_new"), ("ip", "ip")):
         summary = stop_and_verify(fleet[key], fleet["outputs"][name])
         assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
