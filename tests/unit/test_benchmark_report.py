@@ -40,7 +40,11 @@ def test_claim_ratios_and_a_target_row_each():
     assert ratios["a_claim/c"] == round(1.2 / 5.8, 4)
     assert ratios["b_claim/c"] == round(0.9 / 5.8, 4)
     assert overhead["big-3s"]["b_claim"]["running_to_first_checkpoint"]["median"] == 0.08
-    rows = [r for r in report.targets(downtime, {}, overhead, {}) if "/ c" in r["target"]]
+    every = report.targets(downtime, {}, overhead, {})
+    floors = [r for r in every if " - " in r["target"]]
+    assert [r["target"] for r in floors] == ["a - b <= 0.5 s", "a_claim - b_claim <= 0.5 s"]
+    assert floors[1]["measured"] == 0.3 and floors[1]["met"] and floors[1]["detail"] == "a_claim/b_claim = %s" % round(1.2 / 0.9, 4)
+    rows = [r for r in every if "/ c" in r["target"]]
     assert [r["target"].split(" ")[0] for r in rows] == ["a", "a_claim"]
     plain, claimed = rows
     assert not plain["met"] and "full, NO_CLAIM" in plain["cause"] and "b 2.10s" in plain["cause"]
