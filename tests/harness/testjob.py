@@ -71,17 +71,20 @@ def build_test_job_jar(jar_path=TEST_JOB_JAR, flink_home=None):
 
 def job_args(output, rate=200, keys=8, checkpoint_interval=None, retention=None, snapshot_delay_ms=None,
              state_bytes=None, parallelism=None, name=None, no_checkpointing=False, uid_suffix=None, emit_time=False,
-             random_padding=False, padding_entry_bytes=None):
+             random_padding=False, padding_entry_bytes=None, fail_once_after_checkpoints=None, fail_once_marker=None):
     """The ``programArgsList`` for the test job (``None`` values are left out).
 
     ``emit_time`` appends the processing time (epoch ms) to every output line; ``random_padding`` makes the
-    ``state_bytes`` padding incompressible; ``padding_entry_bytes`` keeps it as MapState entries of that size.
+    ``state_bytes`` padding incompressible; ``padding_entry_bytes`` keeps it as MapState entries of that size;
+    ``fail_once_after_checkpoints`` with ``fail_once_marker`` (a path) makes a restored job fail once after that many
+    of its own checkpoints.
     """
     args = ["--output", str(output), "--rate", str(rate), "--keys", str(keys)]
     optional = (("--checkpoint-interval", checkpoint_interval), ("--retention", retention),
                 ("--snapshot-delay-ms", snapshot_delay_ms), ("--state-bytes", state_bytes),
                 ("--parallelism", parallelism), ("--name", name), ("--uid-suffix", uid_suffix),
-                ("--padding-entry-bytes", padding_entry_bytes))
+                ("--padding-entry-bytes", padding_entry_bytes), ("--fail-once-after-checkpoints", fail_once_after_checkpoints),
+                ("--fail-once-marker", fail_once_marker))
     for flag, value in optional:
         if value is not None:
             args.extend([flag, str(value)])

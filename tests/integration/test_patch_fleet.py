@@ -306,6 +306,43 @@ def test_in_place_broken_ami_rolls_the_nodes_back_and_restarts_from_the_pin(ansi
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
 
 
+@pytest.mark.slow
+def test_rollback_after_the_restored_job_checkpointed_restarts_from_its_checkpoint_not_the_pin(ansible, build_fleet, workdir):
+    """The restored job (claim mode: it owns the pin) completes checkpoints of its own, then fails once during the
+    verification's watch window. The rollback must restart the lineage from that job's final checkpoint, not from
+    the pin: the new job's exactly-once sink committed output past the pin, which a restart from the pin would
+    write twice (and the claimed pin may be gone)."""
+    fleet = build_fleet(bg=False, ip=True)
+    marker = os.path.join(workdir, "failed-once")
+    with open(fleet["inventory"], encoding="utf-8") as handle:
+        data = json.load(handle)
+    host = data["all"]["children"]["flink_clusters"]["hosts"]["ip"]
+    host["flink_patch_jobs"][0]["args"] += ["--fail-once-after-checkpoints", "3", "--fail-once-marker", marker]
+    localfleet.write_inventory(fleet["inventory"], data)
+    old_id = active_jobs(fleet["ip"])[0]["jid"]
+
+    run = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert run.rc != 0
+    assert os.path.exists(marker), "the restored job never reached its injected failure"
+    result, _dir = report(workdir)
+    cluster = result["clusters"]["ip"]
+    assert cluster["status"] == "rolled_back", cluster
+    # the report names the cause, not just "One or more items failed"
+    assert cluster["error"].startswith("Verify each job"), cluster["error"]
+    assert "%s: " % JOB in cluster["error"] and ("restarted during" in cluster["error"] or "became" in cluster["error"]), cluster["error"]
+    entry = ledger_entry(workdir, "ip")
+    assert entry["status"] == "rolled_back" and entry["old_job_id"] == old_id
+    patched_job = cluster["jobs"][0]["new_job_id"]
+    assert patched_job and patched_job != old_id, cluster["jobs"][0]
+    (job,) = active_jobs(fleet["ip"])
+    assert job["jid"] not in (old_id, patched_job)
+    restored = FlinkRest(fleet["ip"].url).checkpoints(job["jid"])["latest"]["restored"]
+    # restarted from the patched job's own final checkpoint (newer than the pin), in its directory
+    assert restored["id"] > entry["checkpoint_id"] and patched_job in restored["external_path"], (restored, entry)
+    summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
 @pytest.mark.max_clusters(1)
 def test_in_place_restores_a_clusters_jobs_side_by_side(ansible, moto, flink_cluster, submit_test_job, test_job_jar, workdir):
     """Two jobs on one in_place cluster: both are restored from their own pins at the same time (the second job's

@@ -138,3 +138,14 @@ def test_ledger_entries_stay_small(tmp_path):
     entry = ledger.get(key)
     assert len(json.dumps(entry)) < 4096
     assert entry["previous"]["status"] == "rolled_back" and "rollback_reason" not in entry["previous"]
+
+
+def test_failure_names_the_cause_of_a_failed_loop_item():
+    loop = dict(failed=True, msg="One or more items failed", results=[
+        dict(failed=False, msg="", _ansible_item_label="ok-job"),
+        dict(failed=True, msg="job x restarted during the 5s watch window", _ansible_item_label="orders"),
+        dict(failed=True, stderr=" boom \n")])
+    assert filters.failure(loop) == "orders: job x restarted during the 5s watch window; boom"
+    assert filters.failure(dict(failed=True, msg="HTTP 500 from http://127.0.0.1:1/v1/jobs")) == "HTTP 500 from http://127.0.0.1:1/v1/jobs"
+    assert filters.failure(dict(failed=True, msg="One or more items failed", results=[])) == "One or more items failed"
+    assert filters.failure(None) == "unknown error" and filters.failure("raw text") == "raw text"

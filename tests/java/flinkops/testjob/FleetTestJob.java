@@ -6,6 +6,7 @@ package flinkops.testjob;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
 import org.apache.flink.api.common.state.MapState;
@@ -32,6 +33,7 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.ParameterTool;
 
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -52,7 +54,10 @@ import java.util.SplittableRandom;
  * the benchmarks measure the gap in the committed output from it), {@code --random-padding} (fill the padding state of
  * {@code --state-bytes} with random bytes, so compressing snapshots or RocksDB files does not shrink it),
  * {@code --padding-entry-bytes N} (keep the padding as MapState entries of N bytes each instead of one value per key:
- * many small entries, the shape of most real state and the expensive one for canonical savepoints).
+ * many small entries, the shape of most real state and the expensive one for canonical savepoints),
+ * {@code --fail-once-after-checkpoints N --fail-once-marker FILE} (a job restored from a snapshot fails once, after N
+ * of its own checkpoints completed, unless FILE exists; it creates FILE first: a rollback test's restored job
+ * checkpoints and then restarts, the job the rollback starts runs on).
  * The source always runs with parallelism 1 so that sequence numbers stay contiguous.
  */
 public final class FleetTestJob {
@@ -77,6 +82,8 @@ public final class FleetTestJob {
         boolean emitTime = params.has("emit-time");
         boolean randomPadding = params.has("random-padding");
         int paddingEntryBytes = params.getInt("padding-entry-bytes", 0);
+        int failOnceAfter = params.getInt("fail-once-after-checkpoints", 0);
+        String failOnceMarker = params.get("fail-once-marker", "");
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         if (parallelism > 0) {
@@ -100,7 +107,7 @@ public final class FleetTestJob {
                 .uid("fleet-sequence-source" + uidSuffix)
                 .name("sequence-source")
                 .setParallelism(1)
-                .map(new SlowSnapshot(snapshotDelayMs))
+                .map(new SlowSnapshot(snapshotDelayMs, failOnceAfter, failOnceMarker))
                 .uid("fleet-slow-snapshot" + uidSuffix)
                 .name("slow-snapshot")
                 .setParallelism(1);
@@ -132,21 +139,35 @@ public final class FleetTestJob {
         }
     }
 
-    /** Identity map whose snapshots take {@code delayMs}, so checkpoints stay in flight for a while. */
-    public static final class SlowSnapshot extends RichMapFunction<Long, Long> implements CheckpointedFunction {
+    /** Identity map whose snapshots take {@code delayMs}, so checkpoints stay in flight for a while; fails on demand. */
+    public static final class SlowSnapshot extends RichMapFunction<Long, Long> implements CheckpointedFunction, CheckpointListener {
         private static final long serialVersionUID = 1L;
         private static final boolean FAIL_HERE = Boolean.getBoolean("fleet.test.fail");
         private final long delayMs;
+        private final int failOnceAfter;
+        private final String failOnceMarker;
+        private transient boolean restored;
+        private transient int completedSinceStart;
 
-        public SlowSnapshot(long delayMs) {
+        public SlowSnapshot(long delayMs, int failOnceAfter, String failOnceMarker) {
             this.delayMs = delayMs;
+            this.failOnceAfter = failOnceAfter;
+            this.failOnceMarker = failOnceMarker;
         }
 
         @Override
-        public Long map(Long value) {
+        public Long map(Long value) throws IOException {
             if (FAIL_HERE) {
                 // Failure injection for rollback tests: set -Dfleet.test.fail=true on one cluster's TaskManagers.
                 throw new IllegalStateException("injected failure: -Dfleet.test.fail=true on this TaskManager");
+            }
+            if (restored && failOnceAfter > 0 && completedSinceStart >= failOnceAfter) {
+                java.io.File marker = new java.io.File(failOnceMarker);
+                if (marker.createNewFile()) {
+                    throw new IllegalStateException("injected failure: once, after " + completedSinceStart
+                            + " checkpoints of the restored job (marker " + failOnceMarker + ")");
+                }
+                completedSinceStart = -1;  // failed once already (marker present): never again
             }
             return value;
         }
@@ -160,7 +181,15 @@ public final class FleetTestJob {
 
         @Override
         public void initializeState(FunctionInitializationContext context) {
-            // stateless: only here to slow down snapshots
+            // stateless: only here to slow down snapshots (and to know whether the job was restored)
+            restored = context.isRestored();
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            if (completedSinceStart >= 0) {
+                completedSinceStart++;
+            }
         }
     }
 
