@@ -5,8 +5,7 @@
 
 * ``flink_patch_inventory_errors``: problems in one cluster's settings, checked before anything changes;
 * ``flink_patch_rest_url``: the JobManager REST URL from an ami_rotation node list;
-* ``flink_patch_job_results``: per-job results with downtime and timeline marks for the report;
-* ``flink_patch_failure``: why a failed task failed (a loop's own summary names no cause: its failed items do).
+* ``flink_patch_job_results``: per-job results with downtime and timeline marks for the report.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -147,24 +146,9 @@ def _plus(base, delta):
     return None if base is None or delta is None else round(base + delta, 3)
 
 
-def failure(result):
-    """The message of a failed task result; for a loop, ``label: msg`` of each failed item (joined by ``; ``)."""
-    if not isinstance(result, dict):
-        return str(result) if result else "unknown error"
-    items = [r for r in result.get("results") or [] if isinstance(r, dict) and r.get("failed")]
-    if items:
-        return "; ".join("%s: %s" % (r["_ansible_item_label"], _message(r)) if r.get("_ansible_item_label") is not None
-                         else _message(r) for r in items)
-    return _message(result)
-
-
-def _message(result):
-    return str(result.get("msg") or result.get("stderr") or result.get("exception") or "unknown error").strip()
-
-
 class FilterModule:
     """Filters of the flink_patch role."""
 
     def filters(self):
         return dict(flink_patch_inventory_errors=inventory_errors, flink_patch_rest_url=rest_url,
-                    flink_patch_job_results=job_results, flink_patch_failure=failure)
+                    flink_patch_job_results=job_results)

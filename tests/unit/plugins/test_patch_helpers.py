@@ -12,6 +12,7 @@ import os
 import threading
 
 from ansible_collections.flinkops.fleet.plugins.filter import flink_patch as filters
+from ansible_collections.flinkops.fleet.plugins.filter import results as result_filters
 from ansible_collections.flinkops.fleet.plugins.module_utils import _ledger as ledger_mod
 from ansible_collections.flinkops.fleet.plugins.module_utils import _plan as plan_mod
 from ansible_collections.flinkops.fleet.plugins.module_utils import _report as report_mod
@@ -145,7 +146,7 @@ def test_failure_names_the_cause_of_a_failed_loop_item():
         dict(failed=False, msg="", _ansible_item_label="ok-job"),
         dict(failed=True, msg="job x restarted during the 5s watch window", _ansible_item_label="orders"),
         dict(failed=True, stderr=" boom \n")])
-    assert filters.failure(loop) == "orders: job x restarted during the 5s watch window; boom"
-    assert filters.failure(dict(failed=True, msg="HTTP 500 from http://127.0.0.1:1/v1/jobs")) == "HTTP 500 from http://127.0.0.1:1/v1/jobs"
-    assert filters.failure(dict(failed=True, msg="One or more items failed", results=[])) == "One or more items failed"
-    assert filters.failure(None) == "unknown error" and filters.failure("raw text") == "raw text"
+    assert result_filters.failure_message(loop) == "orders: job x restarted during the 5s watch window; boom"
+    assert result_filters.failure_message(dict(failed=True, msg="HTTP 500 from http://127.0.0.1:1/v1/jobs")) == "HTTP 500 from http://127.0.0.1:1/v1/jobs"
+    assert result_filters.failure_message(dict(failed=True, msg="One or more items failed", results=[])) == "One or more items failed"
+    assert result_filters.failure_message(None) == "unknown error" and result_filters.failure_message("raw text") == "raw text"
