@@ -12,6 +12,7 @@ import requests
 import yaml
 
 from tests.harness.flink import start_clusters
+from tests.harness.rest import TimeoutExpired, poll
 from tests.harness.testjob import ENTRY_CLASS, job_args
 
 COLLECTION = "flinkops.fleet."
@@ -106,6 +107,21 @@ def storage_max_complete(checkpoint_dir, job_id):
     """Highest ``chk-N`` with ``_metadata`` of the job (None when there is none)."""
     done = [cid for cid, complete in storage_checkpoints(checkpoint_dir, job_id).items() if complete]
     return max(done) if done else None
+
+
+def snapshot_metadata(external_path):
+    """Local path of the ``_metadata`` of a ``file:`` snapshot (checkpoint or savepoint)."""
+    return os.path.join(external_path.replace("file:", "", 1), "_metadata")
+
+
+def wait_snapshot_discarded(external_path, timeout):
+    """Wait until the ``_metadata`` of a ``file:`` snapshot is gone (Flink discarded it); False after ``timeout`` s."""
+    metadata = snapshot_metadata(external_path)
+    try:
+        poll(lambda: os.path.exists(metadata), lambda exists: not exists, timeout, max_interval=0.2, what="%s to go" % metadata)
+    except TimeoutExpired:
+        return False
+    return True
 
 
 def wait_storage_checkpoints(checkpoint_dir, job_id, count=1, after=0, timeout=90.0):

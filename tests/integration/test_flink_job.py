@@ -16,9 +16,11 @@ from tests.harness.mission import (
     run_failing,
     run_module,
     run_tasks,
+    snapshot_metadata,
     start_job,
     storage_max_complete,
     task,
+    wait_snapshot_discarded,
     wait_storage_checkpoints,
 )
 from tests.harness.testjob import verify_exactly_once
@@ -71,7 +73,7 @@ def test_restore_pin_on_second_cluster(flink_cluster, test_job_jar, ansible, wor
     assert not stop.failed, stop.describe()
     stopped = stop.task("stop")
     assert stopped["changed"] and stopped["state"] == "FINISHED" and stopped["savepoint_path"], stopped
-    assert os.path.isfile(os.path.join(stopped["savepoint_path"].replace("file:", "", 1), "_metadata"))
+    assert os.path.isfile(snapshot_metadata(stopped["savepoint_path"]))
     assert not stop.task("stop again")["changed"]
     summary = verify_exactly_once(output, keys=KEYS)
     print("\nrestore timings %s; exactly-once %s" % (restored["timings"], summary))
@@ -226,17 +228,11 @@ def test_claim_mode_hands_the_pin_to_the_restored_job(flink_cluster, test_job_ja
     for name in names:
         assert restored[name]["restored"]["id"] == pins[name]["id"], restored[name]
 
-    def pin_metadata(name):
-        return os.path.join(pins[name]["external_path"].replace("file:", "", 1), "_metadata")
-
     # num-retained is 3: three checkpoints of the new job subsume the pin
     for name in names:
         wait_storage_checkpoints(cluster.checkpoint_dir, restored[name]["job_id"], count=4, after=pins[name]["id"])
-    deadline = time.monotonic() + 30
-    while os.path.exists(pin_metadata("claimed")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not os.path.exists(pin_metadata("claimed")), "the claimed pin was not discarded once subsumed"
-    assert os.path.isfile(pin_metadata("unclaimed")), "no_claim must leave the pin intact"
+    assert wait_snapshot_discarded(pins["claimed"]["external_path"], 30), "the claimed pin was not discarded once subsumed"
+    assert os.path.isfile(snapshot_metadata(pins["unclaimed"]["external_path"])), "no_claim must leave the pin intact"
 
     stop = run_tasks(ansible, [task("stop " + name, "flink_job", dict(url=cluster.url, name=name, state="stopped"))
                                for name in names])

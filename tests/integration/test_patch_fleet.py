@@ -15,6 +15,7 @@ import time
 import pytest
 
 from tests.harness import localfleet
+from tests.harness.mission import snapshot_metadata, wait_snapshot_discarded
 from tests.harness.moto import aws_env
 from tests.harness.rest import FlinkRest
 from tests.harness.testjob import job_args, verify_exactly_once
@@ -146,15 +147,9 @@ def test_patch_fleet_plan_patch_rerun_exactly_once(ansible, build_fleet, workdir
 
     # 4. Claim mode (ip) handed the pin to the new job, which discards it once its own checkpoints subsume it
     #    (num-retained 3); no_claim (bg) leaves the pin intact.
-    pins = {}
-    for name in ("bg", "ip"):
-        with open(os.path.join(workdir, "ledger", name, JOB + ".json"), encoding="utf-8") as handle:
-            pins[name] = os.path.join(json.load(handle)["checkpoint_path"].replace("file:", "", 1), "_metadata")
-    deadline = time.monotonic() + 60
-    while os.path.exists(pins["ip"]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not os.path.exists(pins["ip"]), "the in_place job restored in claim mode did not take over its pin"
-    assert os.path.isfile(pins["bg"]), "no_claim must leave the blue_green pin intact"
+    pins = dict((name, ledger_entry(workdir, name)["checkpoint_path"]) for name in ("bg", "ip"))
+    assert wait_snapshot_discarded(pins["ip"], 60), "the in_place job restored in claim mode did not take over its pin"
+    assert os.path.isfile(snapshot_metadata(pins["bg"])), "no_claim must leave the blue_green pin intact"
 
     # 5. Exactly once across the move, for both lineages.
     for name, key in (("bg", "bg_new"), ("ip", "ip")):
