@@ -2,7 +2,6 @@
 """Fleet waves: N in_place clusters (one local Flink cluster each, nodes in moto) patched by playbooks/patch_fleet.yml
 in one wave; wall time of the run against N."""
 
-import json
 import os
 import resource
 import shutil
@@ -76,13 +75,6 @@ def task_costs(url, env, workdir, repeat=12):
     return costs
 
 
-def _report(workdir):
-    reports = os.path.join(workdir, "reports")
-    runs = sorted(os.listdir(reports), key=lambda r: os.path.getmtime(os.path.join(reports, r)))
-    with open(os.path.join(reports, runs[-1], "report.json"), encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def slowest_tasks(result, limit=12):
     """``[[task name, seconds, modules run]]`` of the playbook's longest tasks (a task spans all hosts of the wave)."""
     found = {}
@@ -143,7 +135,7 @@ def run_wave(count, moto, workdir, jar, flink_home=None, log=print):
         info["task_mix"] = task_mix(result)
         if result.failed:
             raise BenchError("patch_fleet.yml failed for %d clusters:\n%s" % (count, result.describe(6000)))
-        report = _report(workdir)
+        report = localfleet.newest_report(os.path.join(workdir, "reports"))[0]
         jobs = [job for cluster in report["clusters"].values() for job in cluster["jobs"]]
         info["statuses"] = sorted(set(c["status"] for c in report["clusters"].values()))
         info["downtimes"] = [job.get("downtime") for job in jobs]

@@ -82,7 +82,7 @@ step_unit() {
 }
 
 step_integration() {
-    run_pytest tests/integration
+    run_pytest tests/integration --durations=20
 }
 
 # ------------------------------------------------------------------------------------------- main

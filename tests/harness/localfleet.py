@@ -64,6 +64,14 @@ def write_inventory(path, data):
     return path
 
 
+def newest_report(report_dir):
+    """``(report dict, its run directory)`` of the newest run under ``report_dir`` (flink_patch_report_dir)."""
+    runs = [os.path.join(report_dir, run) for run in os.listdir(report_dir)]
+    newest = max(runs, key=os.path.getmtime)
+    with open(os.path.join(newest, "report.json"), encoding="utf-8") as handle:
+        return json.load(handle), newest
+
+
 def common_vars(workdir, endpoint_url, python, target_ami):
     """Group vars shared by the fleet's clusters (ledger and reports inside ``workdir``)."""
     return {

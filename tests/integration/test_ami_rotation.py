@@ -3,8 +3,9 @@
 
 ``replace`` and ``blue_green`` run for real against moto. moto does NOT implement the ASG instance refresh API
 (Start/Describe/CancelInstanceRefresh answer HTTP 500), so the ``instance_refresh`` strategy runs through
-:mod:`tests.integration.ami_rotation.refresh_stub`: a loopback proxy that forwards everything to moto and answers
-the three refresh actions with recorded-shape AWS XML and scripted statuses. See
+:mod:`tests.integration.ami_rotation.aws_stub`: a loopback proxy that forwards everything to moto and answers
+the three refresh actions with recorded-shape AWS XML and scripted statuses; the same proxy injects AWS errors
+(moto never runs out of capacity or quota) to drive the blue/green bring-up's rescue. See
 :mod:`tests.integration.ami_rotation.fleet` for the moto behaviours the fixtures rely on (verified empirically).
 Node addresses are mapped to loopback endpoints; the 10.x/172.31.x addresses moto invents are never contacted.
 """
@@ -15,7 +16,7 @@ import pytest
 
 from tests.harness.moto import aws_env
 from tests.integration.ami_rotation import fleet
-from tests.integration.ami_rotation.refresh_stub import RefreshStub
+from tests.integration.ami_rotation.aws_stub import AwsStub
 
 pytestmark = pytest.mark.integration
 
@@ -202,11 +203,7 @@ def test_blue_green_up_rerun_then_remove_old(ansible, aws):
 
 
 def test_blue_green_rollback_removes_only_the_new_nodes(ansible, aws):
-    # one extra jobmanager outside any ASG, selected by tags: blue/green launches a tagged twin for it
-    standalone = aws["ec2"].run_instances(
-        ImageId=aws["old"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "flink:cluster", "Value": CLUSTER},
-                                                                 {"Key": "flink:role", "Value": "jobmanager"}]}])["Instances"][0]["InstanceId"]
+    standalone = _standalone_nodes(aws, 1)[0]["InstanceId"]
     old = fleet.running_instances(aws["ec2"], CLUSTER)
     result = run(ansible, aws, entry="blue_green_up", then="blue_green_remove_new", ami_rotation_asg_names=[],
                  ami_rotation_node_filters={"tag:flink:cluster": CLUSTER})
@@ -217,6 +214,53 @@ def test_blue_green_rollback_removes_only_the_new_nodes(ansible, aws):
     assert standalone in green["old_instance_ids"]
     assert fleet.running_instances(aws["ec2"], CLUSTER) == old, "rollback must leave exactly the old nodes"
     assert not aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=green["new_asgs"])["AutoScalingGroups"]
+
+
+def _standalone_nodes(aws, count):
+    """``count`` jobmanagers of the cluster outside any ASG (blue/green launches a tagged twin for each)."""
+    return aws["ec2"].run_instances(
+        ImageId=aws["old"], MinCount=count, MaxCount=count, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "flink:cluster", "Value": CLUSTER},
+                                                                 {"Key": "flink:role", "Value": "jobmanager"}]}])["Instances"]
+
+
+# (not InsufficientInstanceCapacity: amazon.aws retries that one, and the retry would succeed)
+@pytest.mark.parametrize("action,nth,code,label", [
+    ("RunInstances", 2, "InstanceLimitExceeded", "standalone"),
+    ("CreateAutoScalingGroup", 2, "LimitExceeded", "%s-taskmanager" % CLUSTER),
+], ids=["second_standalone_twin", "second_asg"])
+def test_blue_green_bring_up_failure_removes_what_it_created_and_a_rerun_recovers(ansible, aws, action, nth, code, label):
+    """AWS fails the bring-up half-way (after a new ASG and, for the standalone case, both new ASGs and a first
+    twin are up): the rescue removes exactly what this run created, the old nodes stay, the error names the failed
+    item and its cause, and a re-run brings the new nodes up."""
+    standalone = sorted(i["InstanceId"] for i in _standalone_nodes(aws, 2))
+    old = fleet.running_instances(aws["ec2"], CLUSTER)
+    old_members = {name: fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"]}
+    new_asgs = ["%s-%s" % (name, aws["new"]) for name in aws["cluster"]["asgs"]]
+    fault = {action: (nth, code, "You have reached a limit of this account (injected)")}
+    with AwsStub(aws["moto"], faults=fault) as stub:
+        result = run(ansible, aws, endpoint=stub.endpoint_url, entry="blue_green_up",
+                     ami_rotation_asg_names=[], ami_rotation_node_filters={"tag:flink:cluster": CLUSTER})
+    assert action in stub.actions(), "the fault was not reached: %r" % stub.seen
+    assert result.failed
+    failure = result.task("Fail after the cleanup of the new nodes")
+    assert "bring-up failed and the new nodes were removed (old nodes untouched)" in failure["msg"], failure
+    assert code in failure["msg"], failure
+    named = standalone[nth - 1] if label == "standalone" else label
+    assert named in failure["msg"], failure
+    assert fleet.running_instances(aws["ec2"], CLUSTER) == old, "the rescue must leave exactly the old nodes"
+    assert {name: fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"]} == old_members
+    assert not aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=new_asgs)["AutoScalingGroups"]
+    if label != "standalone":
+        return  # one re-run is enough to show the recovery
+
+    again = run(ansible, aws, entry="blue_green_up", ami_rotation_asg_names=[],
+                ami_rotation_node_filters={"tag:flink:cluster": CLUSTER}, ami_rotation_address_map={})
+    assert not again.failed, again.describe()
+    green = again.task("Report ami_rotation_blue_green")["ami_rotation_blue_green"]
+    assert len(green["new_nodes"]) == 5 and {n["ami"] for n in green["new_nodes"]} == {aws["new"]}
+    assert sorted(green["new_asgs"]) == sorted(new_asgs)
+    assert set(fleet.instance_amis(aws["ec2"], list(old)).values()) == {aws["old"]}
 
 
 def _disable(aws):
@@ -253,7 +297,7 @@ def test_bad_input_fails_before_any_change(ansible, aws, case):
 
 def test_instance_refresh_success_stubbed(ansible, aws):
     """Stubbed refresh API (moto lacks it); the stub replaces the instances in moto when it reports Successful."""
-    with RefreshStub(aws["moto"], ["Pending", "InProgress", "Successful"]) as stub:
+    with AwsStub(aws["moto"], ["Pending", "InProgress", "Successful"]) as stub:
         result = run(ansible, aws, endpoint=stub.endpoint_url, ami_rotation_strategy="instance_refresh",
                      ami_rotation_refresh_min_healthy_percentage=50, ami_rotation_refresh_instance_warmup=0)
     assert not result.failed, result.describe()
@@ -269,7 +313,7 @@ def test_instance_refresh_success_stubbed(ansible, aws):
     (["InProgress"], True, "timed out"),
 ], ids=["failed", "timeout"])
 def test_instance_refresh_failure_is_reported_stubbed(ansible, aws, script, cancelled, message):
-    with RefreshStub(aws["moto"], script, reason="instance failed health checks") as stub:
+    with AwsStub(aws["moto"], script, reason="instance failed health checks") as stub:
         result = run(ansible, aws, endpoint=stub.endpoint_url, ami_rotation_strategy="instance_refresh",
                      ami_rotation_asg_names=[aws["cluster"]["asgs"][0]], ami_rotation_wait_retries=3)
     assert result.failed

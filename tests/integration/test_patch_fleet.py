@@ -44,10 +44,7 @@ def stop_and_verify(cluster, output):
 
 
 def report(workdir):
-    runs = os.listdir(os.path.join(workdir, "reports"))
-    newest = sorted(runs, key=lambda r: os.path.getmtime(os.path.join(workdir, "reports", r)))[-1]
-    with open(os.path.join(workdir, "reports", newest, "report.json"), encoding="utf-8") as handle:
-        return json.load(handle), os.path.join(workdir, "reports", newest)
+    return localfleet.newest_report(os.path.join(workdir, "reports"))
 
 
 @pytest.fixture

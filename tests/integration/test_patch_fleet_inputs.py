@@ -10,7 +10,8 @@ import pytest
 from tests.harness import localfleet
 from tests.harness.moto import aws_env
 from tests.harness.rest import FlinkRest
-from tests.integration.ami_rotation.fleet import snapshot
+from tests.integration.ami_rotation.fleet import running_instances, snapshot
+from tests.integration.ami_rotation.aws_stub import AwsStub
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def one_cluster(moto, flink_cluster, submit_test_job, test_job_jar, workdir):
     job_id = submit_test_job(flink, output, checkpoint_interval=300, name=localfleet.JOB_NAME)
     FlinkRest(flink.url).wait_checkpoints(job_id, 2, timeout=60)
     common = localfleet.common_vars(workdir, moto.endpoint_url, sys.executable, new_ami)
-    return dict(inventory=localfleet.inventory({"one": host}, common), flink=flink, job_id=job_id,
+    return dict(inventory=localfleet.inventory({"one": host}, common), flink=flink, job_id=job_id, moto=moto,
                 env=aws_env(moto.endpoint_url), ec2=ec2, autoscaling=autoscaling, new_ami=new_ami, output=output)
 
 
@@ -80,6 +81,36 @@ def test_bad_inventory_fails_before_any_change(ansible, one_cluster, label, chan
     assert message in run.stdout + run.stderr, (label, run.describe())
     assert snapshot(one_cluster["ec2"], one_cluster["autoscaling"]) == before, label
     assert FlinkRest(one_cluster["flink"].url).job_status(one_cluster["job_id"]) == "RUNNING", label
+
+
+def test_blue_green_bring_up_failure_leaves_the_jobs_running_untouched(ansible, one_cluster, workdir):
+    """AWS refuses a new ASG: the bring-up removes what it created, the rollback has nothing left to remove (it ran
+    into the missing blue/green description before), the cluster fails with AWS's cause, and nothing was fenced:
+    the job keeps running and checkpointing under the same id, no pin in the ledger, no new node or ASG left."""
+    flink, job_id = one_cluster["flink"], one_cluster["job_id"]
+    ec2, autoscaling = one_cluster["ec2"], one_cluster["autoscaling"]
+    instances, groups = running_instances(ec2, "one"), snapshot(ec2, autoscaling)["asgs"]
+    rest = FlinkRest(flink.url)
+    checkpoints = rest.get("/jobs/%s/checkpoints" % job_id)["counts"]["completed"]
+    fault = {"CreateAutoScalingGroup": (1, "LimitExceeded", "You have reached the limit of auto scaling groups (injected)")}
+    with AwsStub(one_cluster["moto"], faults=fault) as stub:
+        inventory = broken(one_cluster["inventory"], flink_patch_strategy="blue_green",
+                           flink_patch_aws_endpoint_url=stub.endpoint_url)
+        run = ansible.run_playbook(PLAYBOOK, inventory=inventory, env=one_cluster["env"])
+    assert "CreateAutoScalingGroup" in stub.actions(), "the fault was not reached: %r" % stub.seen
+    assert run.rc != 0
+    failure = run.task("Fail the cluster", host="one")
+    assert "patch of cluster one failed" in failure["msg"] and "LimitExceeded" in failure["msg"], failure
+    assert "no job had been fenced, every job runs as before" in failure["msg"], failure
+    data = localfleet.newest_report(os.path.join(workdir, "reports"))[0]
+    cluster = data["clusters"]["one"]
+    assert cluster["status"] == "rolled_back" and cluster["rolled_back"] == [], cluster
+    assert "LimitExceeded" in cluster["error"] and "bring-up failed" in cluster["error"], cluster
+    assert not os.path.exists(os.path.join(workdir, "ledger", "one", localfleet.JOB_NAME + ".json")), "no pin was taken"
+    assert rest.job_status(job_id) == "RUNNING"
+    rest.wait_checkpoints(job_id, checkpoints + 2, timeout=30)
+    assert running_instances(ec2, "one") == instances
+    assert snapshot(ec2, autoscaling)["asgs"] == groups
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""A loopback proxy in front of moto that answers the ASG instance refresh API, which moto does not implement.
+"""A loopback proxy in front of moto for what moto cannot do: the ASG instance refresh API, and AWS failures.
 
 Every request is forwarded to moto except the autoscaling actions ``StartInstanceRefresh``,
 ``DescribeInstanceRefreshes`` and ``CancelInstanceRefresh``: those get responses shaped like the recorded AWS
@@ -7,8 +7,13 @@ query-protocol XML below, with the statuses given by ``script`` (one per Describ
 When the scripted status is ``Successful`` the stub performs the refresh for real in moto (each old instance is
 terminated inside its ASG without decrementing the capacity, so moto launches the replacement from the ASG's
 launch template) -- so the role's post-refresh checks see real instances.
+
+``faults={"RunInstances": (1, "InstanceLimitExceeded", "...")}`` makes the stub answer the n-th call
+(1-based) of an action with that AWS error (HTTP 400, in the error XML of the action's service, EC2 or query
+protocol) instead of forwarding it: a failure injected exactly where AWS can fail while moto never does.
 """
 
+import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,13 +39,16 @@ REFRESH_XML = """<InstanceRefresh>
 </InstanceRefresh>"""
 
 
-class RefreshStub:
-    """``RefreshStub(moto, script=["Pending", "InProgress", "Successful"], reason="...")``; ``.endpoint_url``."""
+class AwsStub:
+    """``AwsStub(moto, script=["Pending", "InProgress", "Successful"], reason="...", faults={...})``;
+    ``.endpoint_url``."""
 
-    def __init__(self, moto, script, reason=""):
+    def __init__(self, moto, script=("Successful",), reason="", faults=None):
         self.moto = moto
         self.script = list(script)
         self.reason = reason
+        self.faults = dict(faults or {})
+        self.seen = {}  # action -> calls so far (forwarded or failed)
         self.calls = []  # (action, params)
         self.refreshes = {}  # id -> dict
         stub = self
@@ -53,6 +61,12 @@ class RefreshStub:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 params = dict((k, v[0]) for k, v in parse_qs(body.decode("utf-8", "replace")).items())
                 action = params.get("Action", "")
+                stub.seen[action] = stub.seen.get(action, 0) + 1
+                fault = stub.faults.get(action)
+                if fault is not None and stub.seen[action] == fault[0]:
+                    stub.calls.append((action, params))
+                    self._reply(400, stub.error_xml(self.headers.get("Authorization", ""), fault[1], fault[2]), "text/xml")
+                    return
                 handler = getattr(stub, "_" + action, None)
                 if handler is not None:
                     stub.calls.append((action, params))
@@ -90,6 +104,20 @@ class RefreshStub:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+    @staticmethod
+    def error_xml(authorization, code, message):
+        """The error body AWS sends for a query-protocol call: EC2's shape or the other services' (from the
+        service named in the request's SigV4 credential scope)."""
+        service = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", authorization)
+        rid = uuid.uuid4()
+        if service and service.group(1) == "ec2":
+            body = ("<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors>"
+                    "<RequestID>%s</RequestID></Response>" % (code, message, rid))
+        else:
+            body = ('<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>'
+                    "<RequestId>%s</RequestId></ErrorResponse>" % (NS, code, message, rid))
+        return body.encode("utf-8")
 
     # -- the three actions moto lacks ------------------------------------------------------------------
     def _xml(self, refresh):
