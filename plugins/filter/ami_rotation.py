@@ -152,11 +152,13 @@ def _resolve_version(spec, template):
 
 def template_plan(groups, templates, target_ami, set_default=False, asg_names=None):
     """Launch template work per ASG: ``[{asg, template_id, template_name, version_spec, version, image, needs_version,
-    update_asg}]``.
+    update_asg, follows_new}]``.
 
     ``groups``: ``autoscaling_group_info`` results; ``templates``: ``ec2_launch_template_info`` launch_templates.
     ``needs_version``: the version the ASG launches from is not on ``target_ami``. ``update_asg``: after a new version is
     created, the ASG must be pointed at it (its spec is a fixed number, or ``$Default`` while the default stays).
+    ``follows_new``: the ASG launches from whatever version is created next (``$Latest``, or ``$Default`` when the
+    default moves): blue/green must pin it to ``version`` first, or the old nodes' replacements get the new AMI.
     Only ASGs in ``asg_names`` (when given) are considered.
     """
     by_id = dict((t["launch_template_id"], t) for t in templates or [])
@@ -190,6 +192,7 @@ def template_plan(groups, templates, target_ami, set_default=False, asg_names=No
             "image": image,
             "needs_version": image != target_ami,
             "update_asg": image != target_ami and not follows_new,
+            "follows_new": follows_new,
         })
     return result
 

@@ -6,7 +6,7 @@ import time
 
 import requests
 
-from tests.harness.paths import CACHE_DIR, VENV_BIN, ensure_dir, sandbox_env
+from tests.harness.paths import CACHE_DIR, REPO_ROOT, VENV_PYTHON, ensure_dir, sandbox_env
 from tests.harness.ports import LOOPBACK, free_port, wait_ports_free
 from tests.harness.procs import start_process, stop_process
 
@@ -30,7 +30,7 @@ def aws_env(endpoint_url=None):
 
 
 class MotoServer:
-    """``moto_server -H 127.0.0.1 -p <free port>`` as a child process."""
+    """``moto_server -H 127.0.0.1 -p <free port>`` as a child process (through :mod:`tests.harness.moto_server`)."""
 
     def __init__(self, port=None, log_dir=None):
         self.port = int(port) if port else free_port()
@@ -47,8 +47,9 @@ class MotoServer:
         if self.proc is not None:
             return self
         log = os.path.join(ensure_dir(self.log_dir), "moto-%d.log" % self.port)
-        self.proc = start_process([os.path.join(VENV_BIN, "moto_server"), "-H", LOOPBACK, "-p", str(self.port)],
-                                  log, env=sandbox_env(AWS_TEST_ENV), cwd=self.log_dir)
+        # moto's server plus the autoscaling action it lacks (tests/harness/moto_server.py)
+        self.proc = start_process([VENV_PYTHON, "-m", "tests.harness.moto_server", "-H", LOOPBACK, "-p", str(self.port)],
+                                  log, env=sandbox_env(dict(AWS_TEST_ENV, PYTHONPATH=REPO_ROOT)), cwd=self.log_dir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

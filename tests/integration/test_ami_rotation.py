@@ -95,6 +95,21 @@ def test_replace_check_mode_then_rotate_then_idempotent(ansible, aws):
     assert fleet.snapshot(aws["ec2"], aws["asg"]) == after
 
 
+def test_replace_points_version_pinned_asgs_at_the_new_version(ansible, aws):
+    """ASGs pinned to a launch template version number (as Terraform's ``latest_version`` writes them) are pointed at
+    the new version: they run the target AMI and launch it from then on."""
+    asgs = aws["cluster"]["asgs"]
+    for name in asgs:
+        aws["asg"].update_auto_scaling_group(AutoScalingGroupName=name, LaunchTemplate={
+            "LaunchTemplateId": aws["cluster"]["template_id"], "Version": "1"})
+    result = run(ansible, aws)
+    assert not result.failed, result.describe()
+    assert all_on(aws, aws["new"])
+    groups = aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=asgs)["AutoScalingGroups"]
+    assert {g["AutoScalingGroupName"]: g["LaunchTemplate"]["Version"] for g in groups} == dict((name, "2") for name in asgs)
+    assert fleet.replacement_ami(aws["ec2"], aws["asg"], asgs[0]) == aws["new"]
+
+
 def test_plan_target_from_filters_and_ssm(ansible, aws):
     newest = fleet.make_ami(aws["ec2"], "flink-node-2024.03")
     by_filter = run(ansible, aws, entry="plan", ami_rotation_target_ami_id="",
@@ -184,15 +199,19 @@ def test_blue_green_up_rerun_then_remove_old(ansible, aws):
     assert len(green["new_nodes"]) == 3 and {n["ami"] for n in green["new_nodes"]} == {aws["new"]}
     assert sorted(n["address"] for n in green["new_nodes"]) == ["127.0.0.1:19000", "127.0.0.1:19001", "127.0.0.1:19002"]
     assert sorted(green["new_asgs"]) == sorted("%s-%s" % (name, aws["new"]) for name in aws["cluster"]["asgs"])
-    # the old nodes are untouched
+    # the old nodes are untouched; the old ASGs launched from $Latest, which is now the new AMI's version: they are
+    # held on the version they launched from, so a replacement on the old side still gets the old AMI
     assert set(fleet.instance_amis(aws["ec2"], old_ids).values()) == {aws["old"]}
     assert all(fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"])
+    assert green["held_asgs"] == dict((name, 1) for name in aws["cluster"]["asgs"]), green
+    assert fleet.replacement_ami(aws["ec2"], aws["asg"], aws["cluster"]["asgs"][1]) == aws["old"]
 
     snap = fleet.snapshot(aws["ec2"], aws["asg"])
     again = run(ansible, aws, entry="blue_green_up", ami_rotation_blue_green_tags={"flink:generation": "green"},
                 ami_rotation_address_map={})
     assert not again.failed, again.describe()
     assert fleet.snapshot(aws["ec2"], aws["asg"]) == snap, "second bring-up changed something"
+    assert again.task("Report ami_rotation_blue_green")["ami_rotation_blue_green"]["held_asgs"] == {}
 
     removed = run(ansible, aws, entry="blue_green_up", then="blue_green_remove_old",
                   ami_rotation_blue_green_tags={"flink:generation": "green"})
@@ -251,6 +270,8 @@ def test_blue_green_bring_up_failure_removes_what_it_created_and_a_rerun_recover
     assert fleet.running_instances(aws["ec2"], CLUSTER) == old, "the rescue must leave exactly the old nodes"
     assert {name: fleet.asg_instances(aws["asg"], name) for name in aws["cluster"]["asgs"]} == old_members
     assert not aws["asg"].describe_auto_scaling_groups(AutoScalingGroupNames=new_asgs)["AutoScalingGroups"]
+    # the new launch template version stays (it is $Latest now), and the old side still launches the old AMI
+    assert fleet.replacement_ami(aws["ec2"], aws["asg"], aws["cluster"]["asgs"][0]) == aws["old"]
     if label != "standalone":
         return  # one re-run is enough to show the recovery
 

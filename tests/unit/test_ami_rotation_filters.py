@@ -72,19 +72,19 @@ def _template(default=1, latest=2, images=("ami-old", "ami-new")):
             "versions": [{"version_number": n + 1, "launch_template_data": {"image_id": img}} for n, img in enumerate(images)]}
 
 
-@pytest.mark.parametrize("spec,set_default,template,needs,update", [
-    ("$Latest", False, _template(images=("ami-old",), latest=1), True, False),
-    ("$Default", False, _template(images=("ami-old",), latest=1), True, True),
-    ("$Default", True, _template(images=("ami-old",), latest=1), True, False),
-    ("1", False, _template(images=("ami-old",), latest=1), True, True),
-    ("$Latest", False, _template(), False, False),  # a previous run already created the version
-    ("2", False, _template(), False, False),
+@pytest.mark.parametrize("spec,set_default,template,needs,update,follows", [
+    ("$Latest", False, _template(images=("ami-old",), latest=1), True, False, True),
+    ("$Default", False, _template(images=("ami-old",), latest=1), True, True, False),
+    ("$Default", True, _template(images=("ami-old",), latest=1), True, False, True),
+    ("1", False, _template(images=("ami-old",), latest=1), True, True, False),
+    ("$Latest", False, _template(), False, False, True),  # a previous run already created the version
+    ("2", False, _template(), False, False, False),
 ])
-def test_template_plan(spec, set_default, template, needs, update):
+def test_template_plan(spec, set_default, template, needs, update, follows):
     groups = [{"auto_scaling_group_name": "g1", "launch_template": {"launch_template_id": "lt-1", "version": spec}},
               {"auto_scaling_group_name": "g2", "launch_template": {"launch_template_id": "lt-1", "version": spec}}]
     entries = f.template_plan(groups, [template], "ami-new", set_default, ["g1", "g2"])
-    assert [(e["needs_version"], e["update_asg"]) for e in entries] == [(needs, update)] * 2
+    assert [(e["needs_version"], e["update_asg"], e["follows_new"]) for e in entries] == [(needs, update, follows)] * 2
     todo = f.templates_to_version(entries)
     assert len(todo) == (1 if needs else 0)  # one version per template even when shared by two ASGs
 

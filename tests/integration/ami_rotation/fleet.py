@@ -60,6 +60,15 @@ def asg_instances(autoscaling, name):
     return sorted(i["InstanceId"] for g in groups for i in g["Instances"])
 
 
+def replacement_ami(ec2, autoscaling, name):
+    """Terminate one instance of ASG ``name`` without decrementing its capacity (as a failed health check does) and
+    return the AMI of the instance the ASG launches instead."""
+    before = asg_instances(autoscaling, name)
+    autoscaling.terminate_instance_in_auto_scaling_group(InstanceId=before[0], ShouldDecrementDesiredCapacity=False)
+    (fresh,) = set(asg_instances(autoscaling, name)) - set(before)
+    return instance_amis(ec2, [fresh])[fresh]
+
+
 def instance_amis(ec2, instance_ids):
     """``{instance_id: image_id}`` of the given instances."""
     if not instance_ids:
