@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """Free TCP ports on 127.0.0.1 (the only address the tests may use)."""
 
+import random
 import socket
 import threading
 import time
@@ -8,12 +9,45 @@ import time
 LOOPBACK = "127.0.0.1"
 _HANDED_OUT = set()
 _LOCK = threading.Lock()
+_FIRST_PORT = 20000  # below: well-known and registered services
+_RANDOM = random.SystemRandom()  # pytest processes started together must not walk the same sequence
+
+
+def _ephemeral_range():
+    """The kernel's range for the local ports of outgoing connections (Linux default 32768-60999)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as handle:
+            low, high = (int(v) for v in handle.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port():
-    """A port that is free on 127.0.0.1 now and was not handed out before by this process."""
+    """A port that is free on 127.0.0.1 now and was not handed out before by this process.
+
+    Taken below the kernel's ephemeral range: a port from inside it can be taken by the local side of any outgoing
+    connection (a TaskManager dialing its JobManager, a REST client) between now and the moment the server binds
+    it, and Flink then fails to start with "Could not start rest endpoint on any port".
+    """
+    low = _ephemeral_range()[0]
     with _LOCK:
-        for _attempt in range(200):
+        if low > _FIRST_PORT + 1000:
+            for _attempt in range(200):
+                port = _RANDOM.randrange(_FIRST_PORT, low)
+                if port not in _HANDED_OUT and _bindable(port):
+                    _HANDED_OUT.add(port)
+                    return port
+        for _attempt in range(200):  # no room below the ephemeral range: any free port
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
                 sock.bind((LOOPBACK, 0))
                 port = sock.getsockname()[1]
