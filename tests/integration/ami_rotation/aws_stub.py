@@ -49,6 +49,7 @@ class AwsStub:
         self.reason = reason
         self.faults = dict(faults or {})
         self.seen = {}  # action -> calls so far (forwarded or failed)
+        self.lock = threading.Lock()
         self.calls = []  # (action, params)
         self.refreshes = {}  # id -> dict
         stub = self
@@ -61,9 +62,11 @@ class AwsStub:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 params = dict((k, v[0]) for k, v in parse_qs(body.decode("utf-8", "replace")).items())
                 action = params.get("Action", "")
-                stub.seen[action] = stub.seen.get(action, 0) + 1
+                with stub.lock:  # handlers run in threads: the n-th call must be counted exactly once
+                    stub.seen[action] = stub.seen.get(action, 0) + 1
+                    nth = stub.seen[action]
                 fault = stub.faults.get(action)
-                if fault is not None and stub.seen[action] == fault[0]:
+                if fault is not None and nth == fault[0]:
                     stub.calls.append((action, params))
                     self._reply(400, stub.error_xml(self.headers.get("Authorization", ""), fault[1], fault[2]), "text/xml")
                     return
