@@ -249,8 +249,9 @@ class FlinkClient:
         if re.match(r"^https?://[^/\s]*@", url):
             raise FlinkError("the Flink REST URL must not carry credentials (they would show in every error message): "
                              "use username/password or token")
-        if not re.match(r"^https?://(\[[0-9a-fA-F:.]+\]|[^\[\]:/\s]+)(:\d{1,5})?(/\S*)?$", url):
-            raise FlinkError("invalid Flink REST URL %r: expected http(s)://host:port" % url)
+        if not re.match(r"^https?://(\[[0-9a-fA-F:.]+\]|[^\[\]:/\s?#]+)(:\d{1,5})?(/[^\s?#]*)?$", url):
+            raise FlinkError("invalid Flink REST URL %r: expected http(s)://host:port, optionally with a path (no query "
+                             "or fragment)" % url)
         base = url.rstrip("/")
         if base.endswith(API_PREFIX):
             base = base[:-len(API_PREFIX)]
@@ -408,7 +409,7 @@ class FlinkClient:
         """Jobs from ``/jobs/overview`` matching id, name and states, newest first."""
         jobs = self.jobs_overview()
         if job_id:
-            jobs = [j for j in jobs if j.get("jid") == job_id]
+            jobs = [j for j in jobs if j.get("jid") == job_id.lower()]  # Flink writes ids in lower case
         if name is not None:
             jobs = [j for j in jobs if j.get("name") == name]
         if states:
@@ -429,7 +430,7 @@ class FlinkClient:
                 raise FlinkError("invalid job id %r: expected 32 hex characters" % job_id)
             jobs = self.find_jobs(job_id=job_id)
             if not jobs:
-                raise FlinkError("no job with id %s on %s" % (job_id, self.base_url), status=404,
+                raise FlinkError("no job with id %s on %s" % (job_id, self.base_url),
                                  method="GET", url=self.url_for("/jobs/overview"))
             return jobs[0]
         jobs = self.find_jobs(name=name)
@@ -539,7 +540,7 @@ class HistoryServerClient(FlinkClient):
     def job_status(self, job_id):
         jobs = self.find_jobs(job_id=job_id)
         if not jobs:
-            raise FlinkError("no archived job with id %s on HistoryServer %s" % (job_id, self.base_url), status=404,
+            raise FlinkError("no archived job with id %s on HistoryServer %s" % (job_id, self.base_url),
                              method="GET", url=self.url_for("/jobs/overview"))
         return jobs[0].get("state")
 

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -70,6 +71,11 @@ LOWER_BOUNDS = {
 # (``path``: the savepoint flink_savepoint disposes; the JobManager would delete a relative one from its own directory.)
 LOCATION_OPTIONS = ("target_directory", "checkpoint_dir", "target_checkpoint_dir", "savepoint_dir", "restore_from", "path")
 LOCATION_RE = re.compile(r"^(/|[A-Za-z][A-Za-z0-9+.-]*:/)")
+# TLS files, read on the first request: named here rather than in the TLS library's "[Errno 2] No such file".
+# (``ca_path`` may be a directory of hashed CA certificates.)
+TLS_FILE_OPTIONS = ("ca_path", "client_cert", "client_key", "target_ca_path", "target_client_cert", "target_client_key")
+# Options holding a Flink id (32 hex digits): compared with what Flink lists, which is lower case.
+HEX_ID_OPTIONS = ("job_id", "trigger_id")
 # Options that select or name a job: an empty one (a template that rendered to nothing) selects nothing.
 NAME_OPTIONS = ("name", "job_name", "job_id")
 
@@ -81,6 +87,12 @@ def option_errors(params):
         value = params.get(name)
         if value is not None and (value < bound or (value == bound and not inclusive)):
             errors.append("%s must be %s %s (got %s)" % (name, ">=" if inclusive else "greater than", bound, value))
+    for name in TLS_FILE_OPTIONS:
+        value = params.get(name)
+        if value and not os.path.exists(value):
+            errors.append("%s %s does not exist" % (name, value))
+        elif value and name != "ca_path" and not os.path.isfile(value):
+            errors.append("%s %s is not a file" % (name, value))
     for name in NAME_OPTIONS:
         value = params.get(name)
         if isinstance(value, str) and not value.strip():
@@ -102,6 +114,10 @@ class FlinkModule(AnsibleModule):
         kwargs.setdefault("supports_check_mode", True)
         super(FlinkModule, self).__init__(argument_spec=spec, **kwargs)
         self._client = None
+        for name in HEX_ID_OPTIONS:
+            value = self.params.get(name)
+            if isinstance(value, str) and re.match(r"^\s*[0-9a-fA-F]{32}\s*$", value):
+                self.params[name] = value.strip().lower()  # Flink accepts either case and answers in lower case
         errors = option_errors(self.params)
         if errors:
             self.fail_json(msg="; ".join(errors))

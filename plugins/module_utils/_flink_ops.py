@@ -29,6 +29,7 @@ import time
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
     ACTIVE_STATES,
     FlinkError,
+    FlinkOperationFailed,
     FlinkUnsupported,
     LOCALLY_TERMINAL_STATES,
     TERMINAL_STATES,
@@ -154,7 +155,7 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
             # Even a stale view proves completion (it is final); storage proves nothing newer exists.
             known = snapshots.completed_entry(stats, newest["id"])
             if known is not None and not (include_savepoints and entry and entry.get("is_savepoint") and
-                                          (entry.get("latest_ack_timestamp") or 0) > (known.get("latest_ack_timestamp") or 0)):
+                                          (entry.get("id") or 0) > (known.get("id") or 0)):
                 return known, "chk-%s is the newest _metadata in storage and REST reports it completed" % newest["id"]
     ttl = client.cache_timeouts()["checkpoint_stats"]
     fresh_at = event_at + ttl + CACHE_MARGIN
@@ -473,8 +474,14 @@ def savepoint(client, job_id, stop=False, drain=False, cancel_job=False, target_
     if not wait:
         return dict(changed=changed, trigger_id=trigger_id, location=None, format=fmt, operation=None)
     kind = "stop-with-savepoint" if stop else ("cancel-with-savepoint" if cancel_job else "savepoint")
-    operation = client.wait_operation(savepoint_status_path(job_id, trigger_id), timeout,
-                                      "%s of job %s" % (kind, job_id), interval=0.05)
+    try:
+        operation = client.wait_operation(savepoint_status_path(job_id, trigger_id), timeout,
+                                          "%s of job %s" % (kind, job_id), interval=0.05)
+    except FlinkError as exc:
+        # Past the trigger, the operation is Flink's: a wait that ran out leaves it running (the job may still stop),
+        # so the caller gets its trigger id to join it again. One that failed changed nothing.
+        exc.result.update(changed=changed and not isinstance(exc, FlinkOperationFailed), trigger_id=trigger_id, job_id=job_id)
+        raise
     return dict(changed=changed, trigger_id=trigger_id, location=operation.get("location"), format=fmt,
                 operation=operation)
 
@@ -735,9 +742,14 @@ def job_details(client, job, include_checkpoints):
     info["checkpointing"] = checkpoint_settings(client, info["job_id"])
     stats = client.checkpoints(info["job_id"])
     now = now_ms()
-    # A cached view of a fast-checkpointing job may show every entry discarded (subsumed since); the
-    # newest completed one still tells its id and age.
-    latest = snapshots.latest_completed(stats) or ((stats.get("latest") or {}).get("completed"))
+    # A cached view of a running job that checkpoints fast may show every entry discarded (subsumed since); the
+    # newest completed one still tells its id and age (with discarded=true). An ended job's discarded checkpoints
+    # are gone for good (deleted when it finished, or on cancellation without retention): none is reported then.
+    latest = snapshots.latest_completed(stats)
+    if info["state"] not in LOCALLY_TERMINAL_STATES:
+        latest = latest or (stats.get("latest") or {}).get("completed")
+    elif not snapshots.checkpoints_retained(info["state"], info["checkpointing"]["retention"]):
+        latest = None  # a HistoryServer's archive was written before the discard
     info["latest_checkpoint"] = snapshots.snapshot_from_rest(latest, job, now_ms=now)
     info["latest_savepoint"] = snapshots.snapshot_from_rest((stats.get("latest") or {}).get("savepoint"), job, now_ms=now)
     info["restored_from"] = snapshots.restored_from_rest(stats)

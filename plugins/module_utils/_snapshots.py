@@ -52,6 +52,58 @@ def retention_of(config):
     return DELETE if ext.get("delete_on_cancellation") else RETAIN
 
 
+def checkpoints_retained(state, retention):
+    """Whether Flink keeps the checkpoints of a job that ended in ``state`` (True when it cannot tell).
+
+    A job that FINISHED (stop-with-savepoint, or bounded input) has its checkpoints discarded under every
+    retention; a CANCELED one keeps them only with RETAIN_ON_CANCELLATION, a FAILED one with either externalized
+    retention. Flink never discards savepoints.
+    """
+    if retention is None:
+        return True
+    if state == "FINISHED":
+        return False
+    if state == "CANCELED":
+        return retention == RETAIN
+    if state == "FAILED":
+        return retention in (RETAIN, DELETE)
+    return True
+
+
+def completed_high_water(checkpoints):
+    """The highest checkpoint id a ``/jobs/:id/checkpoints`` body reports completed or restored (0 when none).
+
+    A fresh view of an ended job is authoritative: a ``chk-N/_metadata`` in storage above this id belongs to a
+    checkpoint Flink never completed (its finalization failed or was cut short), so nothing may restore from it.
+    """
+    body = checkpoints or {}
+    latest = body.get("latest") or {}
+    entries = [latest.get("completed"), latest.get("savepoint"), latest.get("restored")] + list(body.get("history") or [])
+    # (a restored entry has no status)
+    ids = [e["id"] for e in entries if e and isinstance(e.get("id"), int) and e.get("status", "COMPLETED") == "COMPLETED"]
+    return max(ids or [0])
+
+
+def ended_job_candidates(candidates, state, retention, checkpoints=None):
+    """The candidates of a job that has ended which can still be restored from.
+
+    Drops its checkpoints when Flink discards them on that end (checkpoints_retained: the directories may still be
+    listed while Flink deletes them), and checkpoints found only in storage above the fresh REST view's
+    completed_high_water (``checkpoints``: that view; None when there is none).
+    """
+    keep = checkpoints_retained(state, retention)
+    high = completed_high_water(checkpoints) if checkpoints is not None else None
+    kept = []
+    for snap in candidates:
+        if snap["kind"] == "checkpoint":
+            if not keep:
+                continue
+            if high is not None and snap["source"] == "storage" and (snap.get("id") or 0) > high:
+                continue
+        kept.append(snap)
+    return kept
+
+
 def checkpointing_summary(config):
     """Checkpoint settings of a job; ``config`` None means checkpointing is off."""
     if not config:
@@ -136,7 +188,8 @@ def latest_completed(checkpoints, include_savepoints=False):
     usable = [c for c in candidates if restorable_entry(c, include_savepoints)]
     if not usable:
         return None
-    return max(usable, key=lambda c: (c.get("latest_ack_timestamp") or 0, c.get("id") or 0))
+    # ids order a job's snapshots by the state they hold: a savepoint may complete after a checkpoint with a higher id
+    return max(usable, key=lambda c: (c.get("id") or 0, c.get("latest_ack_timestamp") or 0))
 
 
 def restorable_entry(entry, include_savepoints=True):
@@ -225,12 +278,26 @@ def merge_candidates(*groups):
                 if current is not None and snap.get("completed_at_ms") is None:
                     snap = dict(snap, completed_at_ms=current["completed_at_ms"], completed_at=current["completed_at"])
                 merged[key] = snap
-    return sorted(merged.values(), key=_newest_key, reverse=True)
+    return newest_first(merged.values())
 
 
-def _newest_key(snap):
-    # Checkpoints of one job are ordered by id; across kinds, completion time decides.
-    return (snap.get("completed_at_ms") or 0, snap.get("id") or 0)
+def newest_first(snaps):
+    """Snapshots of one job, newest state first.
+
+    Those with an id (every checkpoint, and savepoints REST knows) are ordered by it: the job's checkpoint counter
+    orders the state they hold, whatever the order their files were written or copied in (``_metadata`` times of
+    synced storage say nothing). Savepoints found only in storage have no id; they go by completion time between
+    the others.
+    """
+    def when(snap):
+        return snap.get("completed_at_ms") or 0
+
+    numbered = sorted((s for s in snaps if s.get("id") is not None), key=lambda s: (s["id"], when(s)), reverse=True)
+    timed = sorted((s for s in snaps if s.get("id") is None), key=when, reverse=True)
+    ordered = []
+    while numbered and timed:
+        ordered.append((numbered if when(numbered[0]) >= when(timed[0]) else timed).pop(0))
+    return ordered + numbered + timed
 
 
 def too_old(snapshot, max_age):

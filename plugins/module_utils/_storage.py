@@ -15,11 +15,13 @@ __metaclass__ = type
 
 import os
 import re
+import stat
 import traceback
 
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError
 
 CHK_RE = re.compile(r"^chk-(\d+)$")
+JOB_DIR_RE = re.compile(r"^[0-9a-f]{32}$")
 SAVEPOINT_RE = re.compile(r"^savepoint-([0-9a-f]{6})-[0-9a-f]+$")
 S3_SCHEMES = ("s3", "s3a", "s3p")
 
@@ -132,10 +134,18 @@ class FileStorage:
 
 
 def _metadata_mtime(path):
+    """mtime of a ``_metadata`` file, or None when there is none that could be complete.
+
+    Flink writes ``_metadata`` last and never leaves it empty; an empty one (a write cut short, a crash before the
+    flush, a stray ``touch``) or one that is not a regular file cannot be restored from.
+    """
     try:
-        return os.stat(path).st_mtime
+        info = os.stat(path)
     except OSError:
         return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        return None
+    return info.st_mtime
 
 
 class S3Storage:
@@ -189,7 +199,7 @@ class S3Storage:
                     name, _sep, tail = rest.partition("/")
                     if not tail:
                         continue
-                    if tail == "_metadata":
+                    if tail == "_metadata" and obj.get("Size"):
                         found[name] = _epoch(obj.get("LastModified"))
                     else:
                         found.setdefault(name, None)
@@ -201,19 +211,27 @@ class S3Storage:
         return found
 
     def exists(self, uri):
+        """Whether ``uri`` is an object or a "directory" (a prefix ``uri/``); ``.../sp-1`` is not ``.../sp-12``."""
         key = self._key(uri).strip("/")
-        answer = self._call("list", self.s3.list_objects_v2, Bucket=self.bucket, Prefix=key, MaxKeys=1)
-        return bool(answer.get("Contents"))
+        if not key:
+            return True  # the bucket itself (check_readable tells whether it can be read)
+        answer = self._call("list", self.s3.list_objects_v2, Bucket=self.bucket, Prefix=key + "/", MaxKeys=1)
+        return bool(answer.get("Contents")) or self._head(key) is not None
 
     def metadata_time(self, uri):
-        key = self._key(uri).strip("/") + "/_metadata"
+        head = self._head(self._key(uri).strip("/") + "/_metadata")
+        if not head or not head.get("ContentLength"):
+            return None  # none, or an empty one: no complete snapshot (see _metadata_mtime)
+        return _epoch(head.get("LastModified"))
+
+    def _head(self, key):
+        """HEAD of an object (None when there is no such object)."""
         try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+            return self.s3.head_object(Bucket=self.bucket, Key=key)
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise StorageError("cannot read s3://%s/%s: %s" % (self.bucket, key, exc))
-        return _epoch(head.get("LastModified"))
 
     def external(self, uri):
         return "s3://%s/%s" % (self.bucket, self._key(uri).strip("/"))
@@ -229,6 +247,25 @@ def open_storage(uri, aws=None):
     if scheme == "file":
         return FileStorage(uri)
     return S3Storage(uri, aws=aws)
+
+
+def local_parent_store(uri):
+    """A FileStorage for a ``file:`` checkpoint path whose job directory this machine can read, else None.
+
+    The checkpoint directory itself may be gone (that is what is checked); the job's directory ``<dir>/<job id>``
+    exists here only when the storage is shared with this machine (a savepoint's parent is a generic directory that
+    may exist on both sides, so savepoints are not checked this way).
+    """
+    try:
+        scheme, path = split_uri(uri)
+    except StorageError:
+        return None
+    parent = os.path.dirname(path.rstrip("/"))
+    if scheme != "file" or not CHK_RE.match(os.path.basename(path)) or not JOB_DIR_RE.match(os.path.basename(parent)):
+        return None
+    if not os.path.isdir(parent) or not os.access(parent, os.R_OK | os.X_OK):
+        return None
+    return FileStorage("file://" + parent)
 
 
 def job_checkpoint_root(base_uri, job_id):

@@ -50,6 +50,14 @@ options:
       - Read each job's checkpoint configuration and latest checkpoint (two more requests per job).
     type: bool
     default: true
+  history_server:
+    description:
+      - O(url) is a HistoryServer (C(historyserver.web.port), 8082 by default), which serves the archives of ended
+        jobs without the C(/v1) prefix of a JobManager.
+      - An archive is written when the job ends, before Flink discards checkpoints it does not retain; the latest
+        checkpoint of a job that finished, or was cancelled without C(RETAIN_ON_CANCELLATION), is null.
+    type: bool
+    default: false
 seealso:
   - module: flinkops.fleet.flink_cluster_info
 """
@@ -72,6 +80,12 @@ EXAMPLES = r"""
     name: orders-enrichment
   environment:
     FLINK_REST_URL: http://10.0.1.5:8081
+
+- name: Jobs archived by a HistoryServer (ended jobs, also of clusters that are gone)
+  flinkops.fleet.flink_job_info:
+    url: http://10.0.1.9:8082
+    history_server: true
+    state: [CANCELED]
 """
 
 RETURN = r"""
@@ -160,9 +174,13 @@ jobs:
       type: dict
 """
 
-from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import FlinkModule
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import FlinkModule, client_from_params
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
+
+# org.apache.flink.api.common.JobStatus
+JOB_STATES = frozenset(("INITIALIZING", "CREATED", "RUNNING", "FAILING", "FAILED", "CANCELLING", "CANCELED", "FINISHED",
+                        "RESTARTING", "SUSPENDED", "RECONCILING"))
 
 
 def list_jobs(module):
@@ -171,7 +189,11 @@ def list_jobs(module):
     if job_id is not None and not snapshots.is_job_id(job_id):
         module.fail_json(msg="invalid job_id %r: a Flink job id is 32 hexadecimal characters" % job_id)
     states = [s.upper() for s in params["state"] or []]
-    client = module.client
+    unknown = sorted(set(states) - JOB_STATES)
+    if unknown:
+        module.fail_json(msg="unknown job state(s) %s in state; Flink's job states are %s" % (
+            ", ".join(unknown), ", ".join(sorted(JOB_STATES))))
+    client = client_from_params(params, history_server=True) if params["history_server"] else module.client
     jobs = client.find_jobs(job_id=job_id, name=params["name"], states=states)
     return dict(changed=False, jobs=[ops.job_details(client, job, params["include_checkpoints"]) for job in jobs])
 
@@ -183,6 +205,7 @@ def main():
             name=dict(type="str", aliases=["job_name"]),
             state=dict(type="list", elements="str"),
             include_checkpoints=dict(type="bool", default=True),
+            history_server=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -197,7 +197,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as 
 
 
 def rest_view(module, client, job, store, base, include_savepoints):
-    """(snapshots from REST, is_final, reason) for a job known to ``client``."""
+    """(job, REST checkpoint statistics, is_final, reason) for a job known to ``client``."""
     params = module.params
     job_id = job["jid"]
     state = client.job_status(job_id)
@@ -214,8 +214,16 @@ def rest_view(module, client, job, store, base, include_savepoints):
         reason = "job is %s: a newer checkpoint may complete at any time" % state
         final = False
     # final_checkpoint has made sure the next read is fresh (storage-confirmed or read after the cache expired).
-    stats = client.checkpoints(job_id)
-    return job, snapshots.rest_snapshots(stats, job, include_savepoints, now_ms=ops.now_ms()), final, reason
+    return job, client.checkpoints(job_id), final, reason
+
+
+def require_archived(module, client, job):
+    """Fail unless ``job`` has ended: a HistoryServer only archives ended jobs, so ``client`` is a JobManager."""
+    if job.get("state") not in TERMINAL_STATES:
+        module.fail_json(msg="source=history_server: job %s (%s) is %s on %s, so that is a JobManager, not a HistoryServer "
+                             "(it archives ended jobs only); use source=rest or source=auto for a running job" % (
+                                 job.get("name"), job["jid"], job.get("state"), client.base_url),
+                         job_id=job["jid"], job_state=job.get("state"))
 
 
 def storage_view(store, base, savepoint_store, savepoint_base, job, include_savepoints):
@@ -250,10 +258,11 @@ def validated(candidates, stores, listed):
 
 
 def _store_for_path(path, stores):
+    """The storage that can confirm ``path``: one of ``stores`` holding it, else a local directory that holds it."""
     for store, base in stores:
         if store is not None and snapshots.normalize_path(path).startswith(snapshots.normalize_path(base)):
             return store
-    return None
+    return storage_mod.local_parent_store(path)
 
 
 def open_savepoint_store(module, client):
@@ -287,8 +296,11 @@ def find(module):
         job = dict(jid=params["job_id"], name=None, state=None)
     if not snapshots.is_job_id(job["jid"]):
         module.fail_json(msg="invalid job_id %r: a Flink job id is 32 hexadecimal characters" % job["jid"])
+    if source == "history_server":
+        require_archived(module, client, job)
     store, base = None, None
-    if source in ("auto", "storage") or params["checkpoint_dir"]:
+    # a HistoryServer's archive predates the discard of checkpoints after the job's end: checked in storage too
+    if source in ("auto", "storage", "history_server") or params["checkpoint_dir"]:
         latest_path = None
         if client is not None and not params["checkpoint_dir"]:
             latest_path = (snapshots.latest_completed(client.checkpoints(job["jid"])) or {}).get("external_path")
@@ -296,19 +308,27 @@ def find(module):
     savepoint_store, savepoint_base = open_savepoint_store(module, client if source != "history_server" else None)
     include = params["include_savepoints"]
 
-    rest_found, final, reason = [], False, "job state unknown: storage was scanned without asking Flink"
+    stats, final, reason = None, False, "job state unknown: storage was scanned without asking Flink"
     if source == "history_server":
-        stats = client.checkpoints(job["jid"])
-        rest_found = snapshots.rest_snapshots(stats, job, include, now_ms=ops.now_ms(), source="history_server")
-        final, reason = True, "archived by the HistoryServer after the job ended (%s)" % job.get("state")
+        stats, final = client.checkpoints(job["jid"]), True
+        reason = "archived by the HistoryServer after the job ended (%s)" % job["state"]
     elif client is not None and source != "storage":
-        job, rest_found, final, reason = rest_view(module, client, job, store, base, include)
+        job, stats, final, reason = rest_view(module, client, job, store, base, include)
     elif client is not None:
         job = dict(job, state=client.job_status(job["jid"]))
         final = job["state"] in LOCALLY_TERMINAL_STATES
         reason = "job is %s (storage listing)" % job["state"]
+    rest_found = snapshots.rest_snapshots(stats, job, include, now_ms=ops.now_ms(),
+                                          source="history_server" if source == "history_server" else "rest") if stats else []
     listed = storage_view(store, base, savepoint_store, savepoint_base, job, include)
     candidates = snapshots.merge_candidates(rest_found, listed)
+    if final and client is not None:
+        retention = ops.checkpoint_settings(client, job["jid"])["retention"]
+        ended = snapshots.ended_job_candidates(candidates, job["state"], retention, stats)
+        if len(ended) < len(candidates) and not snapshots.checkpoints_retained(job["state"], retention):
+            reason += "; Flink discards the checkpoints of a job that is %s with %s, so only savepoints remain" % (
+                job["state"], retention)
+        candidates = ended
     if params["validate"]:
         candidates = validated(candidates, [(store, base), (savepoint_store, savepoint_base)],
                                set(snapshots.normalize_path(snap["external_path"]) for snap in listed))
@@ -318,9 +338,9 @@ def find(module):
 def result_for(module, job, candidates, final, reason):
     latest = dict(candidates[0], is_final=final, final_reason=reason) if candidates else None
     if latest is None and not module.params["allow_none"]:
-        module.fail_json(msg="job %s (%s) has no restorable checkpoint%s" % (
-            job.get("name"), job["jid"], " or savepoint" if module.params["include_savepoints"] else ""),
-            job_id=job["jid"], candidates=[])
+        module.fail_json(msg="job %s (%s) has no restorable checkpoint%s%s" % (
+            job.get("name"), job["jid"], " or savepoint" if module.params["include_savepoints"] else "",
+            " (%s)" % reason if final else ""), job_id=job["jid"], job_state=job.get("state"), candidates=[])
     if snapshots.too_old(latest, module.params["max_age"]):
         module.fail_json(msg="latest %s of job %s is %.0fs old, more than max_age %.0fs: %s" % (
             latest["kind"], job["jid"], latest["age_seconds"], module.params["max_age"], latest["external_path"]),

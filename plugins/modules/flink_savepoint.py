@@ -59,7 +59,7 @@ options:
   drain:
     description:
       - With O(stop=true), emit the maximum watermark and flush all event-time timers before stopping (ends the
-        stream for good; do not use it to move a job).
+        stream for good; do not use it to move a job). Without O(stop=true) it is an error.
     type: bool
     default: false
   cancel_job:
@@ -80,7 +80,10 @@ options:
     type: str
   trigger_id:
     description:
-      - Client-chosen trigger id (32 hexadecimal characters). The same id never takes two savepoints.
+      - Client-chosen trigger id (32 hexadecimal characters). The same id never takes two savepoints: a re-run joins
+        the operation Flink knows by that id (RV(changed=false)). A failure after the trigger returns it too.
+      - Flink's operation status does not say which kind an id was used for; with O(stop=true) or O(cancel_job=true),
+        an id of a plain savepoint fails once the job keeps running for a few seconds after it.
     type: str
   wait:
     description:
@@ -158,7 +161,7 @@ existed:
 
 import time
 
-from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import TERMINAL_STATES, is_trigger_id
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkTimeoutError, TERMINAL_STATES, is_trigger_id
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import (
     FlinkModule,
     aws_options,
@@ -168,6 +171,11 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module impor
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
+
+# Seconds a job may take to leave RUNNING after a joined stop- or cancel-with-savepoint reported completion (Flink
+# moves it to CANCELLING or FINISHED before it completes the operation: a margin for the status read).
+JOINED_STOP_GRACE = 3.0
+STOPPING_STATES = TERMINAL_STATES | frozenset(("CANCELLING", "FAILING", "SUSPENDED"))
 
 
 def present(module):
@@ -188,11 +196,28 @@ def present(module):
                             target_directory=params["target_directory"], fmt=params["format"],
                             trigger_id=params["trigger_id"], wait=params["wait"], timeout=params["timeout"])
     if params["wait"] and (params["stop"] or params["cancel_job"]):
-        state = client.wait_job_state(job_id, TERMINAL_STATES, max(1.0, params["timeout"] - (time.monotonic() - started)))[0]
+        state = wait_stopped(client, job_id, outcome, max(1.0, params["timeout"] - (time.monotonic() - started)))
     else:
         state = client.job_status(job_id)
     return dict(result, changed=outcome["changed"], trigger_id=outcome["trigger_id"], savepoint_path=outcome["location"],
                 job_state=state, duration_seconds=round(time.monotonic() - started, 3))
+
+
+def wait_stopped(client, job_id, outcome, timeout):
+    """The terminal state the job reaches after a stop- or cancel-with-savepoint.
+
+    A joined operation (a known ``trigger_id``) has completed already, and Flink reports a stop or cancel with
+    savepoint complete only once the job has left RUNNING. A job still RUNNING then means that trigger id named a plain
+    savepoint (Flink's operation status does not tell the kinds apart).
+    """
+    if not outcome["changed"]:
+        try:
+            client.wait_job_state(job_id, STOPPING_STATES, min(timeout, JOINED_STOP_GRACE))
+        except FlinkTimeoutError as exc:
+            raise exc.restated("trigger_id %s names a savepoint that completed without stopping job %s (a plain savepoint "
+                               "taken with that id); use a new trigger_id to stop the job" % (outcome["trigger_id"], job_id),
+                               changed=False, trigger_id=outcome["trigger_id"], savepoint_path=outcome["location"])
+    return client.wait_job_state(job_id, TERMINAL_STATES, timeout)[0]
 
 
 def absent(module):
@@ -244,6 +269,8 @@ def main():
         mutually_exclusive=[("job_id", "job_name"), ("stop", "cancel_job")],
         required_if=[("state", "absent", ("path",)), ("state", "present", ("job_id", "job_name"), True)],
     )
+    if module.params["drain"] and not module.params["stop"]:
+        module.fail_json(msg="drain needs stop=true: only stop-with-savepoint drains the job (emits MAX_WATERMARK)")
     if module.params["trigger_id"] and not is_trigger_id(module.params["trigger_id"]):
         module.fail_json(msg="invalid trigger_id %r: Flink trigger ids are 32 hexadecimal characters" % module.params["trigger_id"])
     module.run(run)

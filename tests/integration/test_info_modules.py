@@ -32,12 +32,15 @@ def test_cluster_and_job_info(flink_cluster, test_job_jar, ansible, workdir):
         task("canceled", "flink_job_info", dict(url=url, state=["CANCELED"])),
         task("nothing", "flink_job_info", dict(url=url, name="no-such-job")),
         task("unknown id", "flink_job_info", dict(url=url, job_id="0" * 32)),
+        task("by id in upper case", "flink_job_info", dict(url=url, job_id=retained.upper(), include_checkpoints=False)),
         task("bad id", "flink_job_info", dict(url=url, job_id="nope"), ignore_errors=True),
+        task("misspelt state", "flink_job_info", dict(url=url, state=["runing"]), ignore_errors=True),
+        task("url with a query", "flink_job_info", dict(url=url + "/?x=1"), ignore_errors=True),
         task("unreachable", "flink_cluster_info", dict(url="http://127.0.0.1:9", retries=0), ignore_errors=True),
         task("env url", "flink_cluster_info", {}, environment={"FLINK_REST_URL": url}),
     ])
     assert result.stats["localhost"]["failures"] == 0 or all(
-        result.task(n).get("failed") for n in ("bad id", "unreachable")), result.describe()
+        result.task(n).get("failed") for n in ("bad id", "misspelt state", "url with a query", "unreachable")), result.describe()
     info = result.task("cluster")
     assert not info["changed"] and info["flink_version"] == "2.3.0"
     assert info["taskmanagers"] == 1 and info["slots_total"] == 4 and info["slots_available"] == 1
@@ -71,7 +74,10 @@ def test_cluster_and_job_info(flink_cluster, test_job_jar, ansible, workdir):
     assert all("checkpointing" not in j for j in running)
     assert [j["job_id"] for j in result.task("canceled")["jobs"]] == [done]
     assert result.task("nothing")["jobs"] == [] and result.task("unknown id")["jobs"] == []
+    assert [j["job_id"] for j in result.task("by id in upper case")["jobs"]] == [retained]
     assert_failed(result.task("bad id"), "invalid job_id")
+    assert_failed(result.task("misspelt state"), "unknown job state(s) RUNING")
+    assert_failed(result.task("url with a query"), "invalid Flink REST URL", "no query")
     assert_failed(result.task("unreachable"), "cannot reach")
 
     # the same through ansible-runner (as AWX runs it)

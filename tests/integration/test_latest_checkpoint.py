@@ -4,6 +4,7 @@ endpoints (unreachable, not Flink, 401/403) for every mission module."""
 
 import json
 import os
+import shutil
 import socketserver
 import threading
 import time
@@ -85,9 +86,35 @@ def test_latest_running_final_validate_and_storage(flink_cluster, test_job_jar, 
         assert final["checkpoint"]["is_final"] and final["checkpoint"]["id"] == pin["id"] == truth, final
         assert final["job_state"] == "CANCELED"
 
+    # storage entries Flink never reported completed are no answer for an ended job: an empty _metadata (a write cut
+    # short), a directory by that name, and a _metadata left by a checkpoint whose finalization did not complete
+    orphans = dict((truth + offset, os.path.join(cluster.checkpoint_dir, job, "chk-%d" % (truth + offset))) for offset in (1, 2, 3))
+    for path in orphans.values():
+        os.makedirs(path)
+    with open(os.path.join(orphans[truth + 1], "_metadata"), "wb"):
+        pass
+    os.makedirs(os.path.join(orphans[truth + 2], "_metadata"))
+    with open(os.path.join(orphans[truth + 3], "_metadata"), "wb") as handle:
+        handle.write(b"not a checkpoint")
+    local = "file://" + cluster.checkpoint_dir
+    orphaned = run_tasks(ansible, [
+        task("auto", "flink_latest_checkpoint", dict(url=url, job_id=job)),
+        task("auto with dir", "flink_latest_checkpoint", dict(url=url, job_id=job, checkpoint_dir=local)),
+        task("storage", "flink_latest_checkpoint", dict(job_id=job, source="storage", checkpoint_dir=local)),
+    ])
+    assert not orphaned.failed, orphaned.describe()
+    for name in ("auto", "auto with dir"):
+        answer = orphaned.task(name)
+        assert answer["checkpoint"]["id"] == truth and answer["checkpoint"]["is_final"], (name, answer["checkpoint"])
+        assert not set(orphans) & set(c["id"] for c in answer["candidates"]), (name, answer["candidates"])
+    # storage alone cannot tell a stray _metadata from a complete one, but never takes an empty one or a directory
+    listed = [c["id"] for c in orphaned.task("storage")["candidates"]]
+    assert listed[0] == truth + 3 and truth + 1 not in listed and truth + 2 not in listed, listed
+    for path in orphans.values():
+        shutil.rmtree(path)
+
     # validate drops a REST-listed checkpoint whose _metadata is gone
     os.remove(os.path.join(cluster.checkpoint_dir, job, "chk-%d" % truth, "_metadata"))
-    local = "file://" + cluster.checkpoint_dir
     checks = run_tasks(ansible, [
         task("validated", "flink_latest_checkpoint", dict(url=url, job_id=job)),
         task("unvalidated", "flink_latest_checkpoint", dict(url=url, job_id=job, validate=False, source="rest")),

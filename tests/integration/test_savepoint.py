@@ -39,11 +39,17 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
                                                    timeout=60), ignore_errors=True),
         task("relative target", "flink_savepoint", dict(url=url, job_id=job, target_directory="relative/dir"), ignore_errors=True),
         task("negative timeout", "flink_savepoint", dict(url=url, job_id=job, timeout=-1), ignore_errors=True),
+        task("drain without stop", "flink_savepoint", dict(url=url, job_id=job, drain=True), ignore_errors=True),
         task("find", "flink_latest_checkpoint", dict(job_id=job, source="storage", checkpoint_dir=cluster.checkpoint_dir,
                                                      savepoint_dir="file://" + cluster.savepoint_dir, include_savepoints=True)),
         task("cancel with savepoint", "flink_savepoint", dict(url=url, job_name="sp-cancel", cancel_job=True)),
-        task("stop", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True, trigger_id=STOP_TRIGGER)),
-        task("stop again", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True, trigger_id=STOP_TRIGGER)),
+        # the plain savepoint's id joins that savepoint, which stopped nothing: a clear failure, not a 600 s wait
+        task("stop with a plain savepoint's id", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True,
+                                                                         trigger_id=TRIGGER), ignore_errors=True),
+        # a wait that runs out leaves the stop to Flink: the failure says changed and gives the id to join it again
+        task("stop timing out", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True, trigger_id=STOP_TRIGGER,
+                                                       timeout=0.01), ignore_errors=True),
+        task("stop", "flink_savepoint", dict(url=url, job_id=job, stop=True, trigger_id=STOP_TRIGGER)),
         task("after stop", "flink_latest_checkpoint", dict(url=url, job_id=job, include_savepoints=True,
                                                            savepoint_dir=cluster.savepoint_dir)),
     ])
@@ -63,6 +69,7 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
     # refused before any trigger: a relative target would land under the JobManager's working directory
     assert_failed(result.task("relative target"), "target_directory must be an absolute path or a URI", "relative/dir")
     assert_failed(result.task("negative timeout"), "timeout must be greater than 0")
+    assert_failed(result.task("drain without stop"), "drain needs stop")
     assert not os.path.exists(os.path.join(cluster.workdir, "relative"))
 
     found = result.task("find")
@@ -73,10 +80,14 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
     cancelled = result.task("cancel with savepoint")
     assert cancelled["job_state"] == "CANCELED" and os.path.isdir(local_path(cancelled["savepoint_path"]))
     assert cluster.rest.job_status(other) == "CANCELED"
+    plain_id = result.task("stop with a plain savepoint's id")
+    assert_failed(plain_id, TRIGGER, "without stopping")
+    assert not plain_id["changed"] and plain_id["savepoint_path"] == canonical["savepoint_path"]
+    timed_out = result.task("stop timing out")
+    assert timed_out["failed"] and "timed out" in timed_out["msg"] and STOP_TRIGGER in timed_out["msg"]
+    assert timed_out["changed"] and timed_out["trigger_id"] == STOP_TRIGGER and timed_out["job_id"] == job, timed_out
     stop = result.task("stop")
-    assert stop["changed"] and stop["job_state"] == "FINISHED"
-    stop_again = result.task("stop again")
-    assert not stop_again["changed"] and stop_again["savepoint_path"] == stop["savepoint_path"]
+    assert not stop["changed"] and stop["job_state"] == "FINISHED" and stop["trigger_id"] == STOP_TRIGGER
     taken = sorted(os.path.basename(local_path(r["savepoint_path"])) for r in (canonical, cancelled, stop))
     assert _savepoints(cluster.savepoint_dir) == taken, "check mode and the idempotent re-runs took no savepoint"
     # a job that FINISHED (stop-with-savepoint) has its chk-* checkpoints deleted: the savepoint is what is left

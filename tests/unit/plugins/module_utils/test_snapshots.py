@@ -201,3 +201,65 @@ def test_completed_count_and_entry(canceled, running):
     body = copy.deepcopy(canceled)
     body["latest"]["savepoint"] = savepoint_entry(10, 1795240525000)
     assert snapshots.completed_entry(body, 10)["is_savepoint"]
+
+
+def _snap(snap_id, completed_ms, kind="checkpoint", source="storage", path=None):
+    return dict(id=snap_id, completed_at_ms=completed_ms, kind=kind, source=source,
+                external_path=path or "file:/c/%s/%s" % (JOB, "chk-%s" % snap_id if snap_id else "sp-%d" % completed_ms))
+
+
+def test_newest_first_orders_by_id_not_by_file_time():
+    # chk-10's _metadata older than chk-9's, as after a copy or an s3 sync: the id decides
+    order = snapshots.newest_first([_snap(9, 5000), _snap(10, 4000), _snap(2, 100)])
+    assert [s["id"] for s in order] == [10, 9, 2]
+    # a savepoint REST knows has an id from the same counter: a checkpoint with a higher id holds newer state
+    order = snapshots.newest_first([_snap(7, 9000, kind="savepoint", source="rest"), _snap(8, 8000)])
+    assert [s["id"] for s in order] == [8, 7]
+    # savepoints only storage knows (no id) go by time between the numbered ones
+    order = snapshots.newest_first([_snap(None, 6000, kind="savepoint"), _snap(9, 5000), _snap(10, 7000), _snap(None, 1)])
+    assert [(s["id"], s["completed_at_ms"]) for s in order] == [(10, 7000), (None, 6000), (9, 5000), (None, 1)]
+    assert snapshots.newest_first([]) == []
+    merged = snapshots.merge_candidates([_snap(9, 5000)], [_snap(10, 4000)])
+    assert [s["id"] for s in merged] == [10, 9]
+
+
+def test_latest_completed_prefers_the_higher_id_over_a_later_ack(canceled):
+    body = copy.deepcopy(canceled)
+    late_savepoint = savepoint_entry(8, 1795240599000)  # id 8 acknowledged after chk-9
+    body["history"].insert(0, late_savepoint)
+    assert snapshots.latest_completed(body, include_savepoints=True)["id"] == 9
+
+
+@pytest.mark.parametrize("state, retention, kept", [
+    ("FINISHED", snapshots.RETAIN, False), ("FINISHED", snapshots.DELETE, False),
+    ("CANCELED", snapshots.RETAIN, True), ("CANCELED", snapshots.DELETE, False), ("CANCELED", snapshots.NOT_EXTERNALIZED, False),
+    ("FAILED", snapshots.RETAIN, True), ("FAILED", snapshots.DELETE, True), ("FAILED", snapshots.NOT_EXTERNALIZED, False),
+    ("SUSPENDED", snapshots.DELETE, True), ("RUNNING", snapshots.NOT_EXTERNALIZED, True), ("FINISHED", None, True),
+])
+def test_checkpoints_retained(state, retention, kept):
+    assert snapshots.checkpoints_retained(state, retention) is kept
+
+
+def test_completed_high_water(canceled):
+    assert snapshots.completed_high_water(canceled) == 9
+    assert snapshots.completed_high_water(None) == 0 and snapshots.completed_high_water({}) == 0
+    body = copy.deepcopy(canceled)
+    body["history"].insert(0, dict(id=10, status="FAILED", external_path=None))
+    body["history"].insert(0, dict(id=11, status="IN_PROGRESS"))
+    assert snapshots.completed_high_water(body) == 9
+    restored_only = dict(latest=dict(completed=None, restored=dict(id=5, external_path="file:/c/j/chk-5")), history=[])
+    assert snapshots.completed_high_water(restored_only) == 5
+
+
+def test_ended_job_candidates(canceled):
+    rest = [dict(_snap(9, 900, source="rest")), dict(_snap(8, 800, source="rest"))]
+    orphan = _snap(10, 1000)  # a _metadata Flink never reported completed
+    older = _snap(3, 300)  # beyond the REST history, still retained
+    savepoint = _snap(None, 950, kind="savepoint")
+    everything = snapshots.newest_first(rest + [orphan, older, savepoint])
+    kept = snapshots.ended_job_candidates(everything, "CANCELED", snapshots.RETAIN, canceled)
+    assert [(s["id"], s["kind"]) for s in kept] == [(None, "savepoint"), (9, "checkpoint"), (8, "checkpoint"), (3, "checkpoint")]
+    # without a fresh REST view there is no high-water mark to hold storage to
+    assert [s["id"] for s in snapshots.ended_job_candidates(everything, "CANCELED", snapshots.RETAIN)][0] == 10
+    # a job that finished has no checkpoints left, only savepoints
+    assert [s["kind"] for s in snapshots.ended_job_candidates(everything, "FINISHED", snapshots.RETAIN, canceled)] == ["savepoint"]

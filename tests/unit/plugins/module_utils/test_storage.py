@@ -180,3 +180,56 @@ def test_s3_missing_bucket_is_a_storage_error(s3_bucket):
     with pytest.raises(storage.StorageError):
         storage.scan_checkpoints(store, "s3://no-such-bucket/ck", JOB)
     assert s3_bucket is not None
+
+
+def test_an_empty_or_odd_metadata_is_no_complete_snapshot(tmp_path):
+    """Flink writes ``_metadata`` last and never empty: an empty one, or a directory by that name, is in no way
+    restorable, in a checkpoint or a savepoint directory."""
+    root = str(tmp_path)
+    _chk(root, 6)
+    with open(os.path.join(_chk(root, 7, complete=False), "_metadata"), "wb"):
+        pass  # 0 bytes: a write cut short
+    os.makedirs(os.path.join(_chk(root, 8, complete=False), "_metadata"))
+    os.symlink(os.path.join(root, JOB, "chk-6", "_metadata"), os.path.join(_chk(root, 9, complete=False), "_metadata"))
+    store = storage.open_storage(root)
+    found = storage.scan_checkpoints(store, root, JOB)
+    assert [(c["id"], c["complete"]) for c in found] == [(9, True), (8, False), (7, False), (6, True)]
+    for checkpoint_id in (7, 8):
+        assert store.metadata_time("file:%s/%s/chk-%d" % (root, JOB, checkpoint_id)) is None
+    sp_root = tmp_path / "sp"
+    empty = sp_root / "savepoint-986013-0123456789ab"
+    empty.mkdir(parents=True)
+    (empty / "_metadata").write_bytes(b"")
+    assert storage.scan_savepoints(storage.open_storage(str(sp_root)), str(sp_root), JOB) == []
+
+
+def test_s3_empty_metadata_and_exact_existence(s3_bucket):
+    for key, body in (("ck/%s/chk-4/_metadata" % JOB, b"x"), ("ck/%s/chk-5/_metadata" % JOB, b""),
+                      ("sp/savepoint-986013-0123456789abcd/_metadata", b"x"), ("sp/file-object", b"x"),
+                      ("sp/savepoint-986013-00000000000a/_metadata", b"")):
+        s3_bucket.put_object(Bucket="flink-state", Key=key, Body=body)
+    store = storage.open_storage("s3://flink-state/ck")
+    found = storage.scan_checkpoints(store, "s3://flink-state/ck", JOB)
+    assert [(c["id"], c["complete"]) for c in found] == [(5, False), (4, True)]
+    assert store.metadata_time("s3://flink-state/ck/%s/chk-5" % JOB) is None
+    assert store.metadata_time("s3://flink-state/ck/%s/chk-4" % JOB) > 0
+    sp_store = storage.open_storage("s3://flink-state/sp")
+    assert [s["name"] for s in storage.scan_savepoints(sp_store, "s3://flink-state/sp", JOB)] == ["savepoint-986013-0123456789abcd"]
+    # a key that only shares a prefix is not the savepoint named
+    assert not sp_store.exists("s3://flink-state/sp/savepoint-986013-0123456789ab")
+    assert sp_store.exists("s3://flink-state/sp/savepoint-986013-0123456789abcd")
+    assert sp_store.exists("s3://flink-state/sp/savepoint-986013-0123456789abcd/")
+    assert sp_store.exists("s3://flink-state/sp/savepoint-986013-0123456789abcd/_metadata")
+    assert sp_store.exists("s3://flink-state/sp/file-object") and not sp_store.exists("s3://flink-state/sp/file")
+
+
+def test_local_parent_store_only_for_checkpoints_of_a_readable_job_dir(tmp_path):
+    root = str(tmp_path)
+    _chk(root, 3)
+    store = storage.local_parent_store("file:%s/%s/chk-3" % (root, JOB))
+    assert isinstance(store, storage.FileStorage) and store.metadata_time("file:%s/%s/chk-3" % (root, JOB)) > 0
+    assert storage.local_parent_store("file:%s/%s/chk-4" % (root, JOB)).metadata_time("file:%s/%s/chk-4" % (root, JOB)) is None
+    for uri in ("file:%s/%s/chk-3" % (root, "f" * 32),  # no such job dir here: not shared with this machine
+                "file:%s/savepoint-986013-0123456789ab" % root,  # a savepoint's parent is no proof of sharing
+                "s3://bucket/ck/%s/chk-3" % JOB, "relative/chk-3", "file:%s/chk-3" % root):
+        assert storage.local_parent_store(uri) is None, uri
