@@ -88,10 +88,19 @@ def ensure_running(client, params, check_mode):
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
         if jar_id:  # already on the cluster: build the job's plan, as the run would, without running it
-            ops.check_program(client, jar_id, run_body_of(params), name)
+            check_job_name(ops.check_program(client, jar_id, run_body_of(params), name), name, jar_id)
         return dict(result, job_id=None, state=None, plan_checked=bool(jar_id))
     result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
     return result
+
+
+def check_job_name(actual, name, jar_id):
+    """Fail unless the program names its job ``name``: the job is found by that name (a re-run, a replace, a
+    restore), so a job running under another name would be started again by every run."""
+    if actual is not None and actual != name:
+        raise FlinkError("the program of jar %s names its job %r, not %r: set name to %r (the name the program passes "
+                         "to execute()), or the job would be looked up under a name it does not have, and every run "
+                         "would start another copy" % (jar_id, actual, name, actual))
 
 
 def existing_matches(client, job, restore_path, restore_id):
@@ -103,6 +112,13 @@ def existing_matches(client, job, restore_path, restore_id):
         return "it was not restored from any checkpoint"
     same = snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(restore_path)
     if not same or (restore_id is not None and restored["id"] != restore_id):
+        if snapshots.storage_dir_from_path(restored["external_path"], job["jid"]):
+            raise FlinkError(
+                "job %r (%s) runs, but it has restarted from its own checkpoint %s since it was started (a failover), so "
+                "Flink no longer tells what it was first started from. If it was started from %s, it has moved past it: "
+                "leave it running (replacing it would rewind it to %s and replay what it has processed since). Only if it "
+                "was not, cancel it and run again" % (job.get("name"), job["jid"], restored["external_path"], restore_path,
+                                                      restore_path), job=job["jid"])
         return "it was restored from %s (id %s), not from %s" % (restored["external_path"], restored["id"], restore_path)
     return None
 
@@ -159,6 +175,14 @@ def start(client, params, jar_id, restore_path, restore_id, deadline):
     body = run_body_of(params, restore_path)
     began = time.monotonic()
     job_id = ops.submit(client, jar_id, body, params["name"], deadline.left())
+    started = client.find_jobs(job_id=job_id)
+    try:
+        check_job_name(started[0].get("name") if started else None, params["name"], jar_id)
+    except FlinkError as exc:
+        # cancelled at once, before it can complete a checkpoint (or, with claim_mode=claim, subsume the restored one)
+        ops.cleanup_failed_start(client, started, deadline.left())
+        exc.result.update(job_id=job_id, cancelled=True)
+        raise
     return follow(client, params, job_id, restore_path, restore_id, deadline, began)
 
 
@@ -206,7 +230,11 @@ def ensure_canceled(client, params, check_mode):
     if check_mode:
         return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"))
     client.cancel(job["jid"])
-    state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
+    try:
+        state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
+    except FlinkError as exc:
+        exc.result.update(changed=True, name=job.get("name"), job_id=job["jid"])  # the cancel is under way
+        raise
     return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=state)
 
 

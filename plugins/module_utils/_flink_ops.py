@@ -314,6 +314,11 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
                     pin_is_final=False, pin_reason="check mode: the checkpoint most likely to be pinned",
                     settings=settings, timings={})
 
+    ttl = client.cache_timeouts()["checkpoint_stats"]
+    if ttl + CACHE_MARGIN >= left():
+        raise JobError("refusing to suspend job %s: its pin may have to wait out the REST checkpoint cache (%.1fs), which "
+                       "is longer than the time left (%.1fs of timeout %.1fs); raise timeout" % (job_id, ttl, left(), timeout),
+                       job=job_id)
     timings = {}
     waited = []
     if mode == "scheduled":
@@ -336,14 +341,25 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
     if not use_native:
         if settings["retention"] != snapshots.RETAIN:
             preflight(client, job, require_retention=True, allow_no_checkpoint=allow_no_checkpoint, store=store, base=base)
-        job_state, event_at, cancel_took = fence(client, job_id, left())
+        try:
+            job_state, event_at, cancel_took = fence(client, job_id, left())
+        except FlinkError as exc:
+            exc.result.update(changed=True, method="fence",
+                              pin_reason="the job was cancelled but did not end in time; re-run to pin once it has")
+            raise
         request_id, operation = None, None
         timings["cancel"] = round(cancel_took, 3)
-    entry, reason = final_checkpoint(client, job_id, event_at, store, base, timeout=left())
-    timings["pin"] = round(time.monotonic() - fence_started, 3)
-    timings["total"] = round(time.monotonic() - started, 3)
-    pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state)
     changed = _native_changed(operation, "suspend") if use_native else True
+    try:
+        entry, reason = final_checkpoint(client, job_id, event_at, store, base, timeout=left())
+        timings["pin"] = round(time.monotonic() - fence_started, 3)
+        timings["total"] = round(time.monotonic() - started, 3)
+        pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state)
+    except FlinkError as exc:
+        # checkpointing has ended: a re-run pins the same checkpoint (changed=false)
+        exc.result.update(changed=changed, method="native" if use_native else "fence", job_state=job_state,
+                          request_id=request_id, timings=timings)
+        raise
     return dict(changed=changed, method="native" if use_native else "fence", job_state=job_state,
                 pinned_checkpoint=pin, pin_is_final=True, pin_reason=reason, request_id=request_id,
                 in_flight_waited=waited, settings=settings, timings=timings)
@@ -421,8 +437,13 @@ def trigger_checkpoint(client, job_id, checkpoint_type="configured", timeout=120
     """
     trigger_id = client.trigger("/jobs/%s/checkpoints" % job_id, {"checkpointType": checkpoint_type.upper()},
                                 trigger_id=trigger_id)
-    operation = client.wait_operation("/jobs/%s/checkpoints/%s" % (job_id, trigger_id), timeout,
-                                      "checkpoint of job %s" % job_id, interval=0.02, max_interval=0.1)
+    try:
+        operation = client.wait_operation("/jobs/%s/checkpoints/%s" % (job_id, trigger_id), timeout,
+                                          "checkpoint of job %s" % job_id, interval=0.02, max_interval=0.1)
+    except FlinkError as exc:
+        # a wait that ran out leaves the checkpoint to Flink (it may still complete); a failed one changed nothing
+        exc.result.update(changed=not isinstance(exc, FlinkOperationFailed), trigger_id=trigger_id, job_id=job_id)
+        raise
     checkpoint_id = operation.get("checkpointId")
     path = checkpoint_path(client, job_id, checkpoint_id) if resolve_path else None
     return dict(id=checkpoint_id, trigger_id=trigger_id, external_path=path)

@@ -21,21 +21,33 @@ from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots a
 
 
 def ledger_resume_point(client, ledger, key, job_name, new_ami):
-    """The unfinished ledger entry a re-run must continue from, or None.
+    """``(entry, job)``: the unfinished ledger entry a re-run must continue from (or None), and the active job of that
+    name already restored from its pin (or None: the pinned job is stopped and nothing runs from the pin yet).
 
     An entry is stale (and ignored) when a job of that name runs on the source cluster from anything but
     the recorded pin: the job moved on (for example after a rollback), so its old pin must not be reused.
     """
     entry = ledger.get(key)
     if not _ledger.is_resumable(entry, new_ami):
-        return None
+        return None, None
     active = jobs.active_jobs(client, job_name)
     if not active:
-        return entry
+        return entry, None
     restored = snapshots.restored_from_rest(client.checkpoints(active[0]["jid"]))
     if restored and snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(entry["checkpoint_path"]):
-        return entry
-    return None
+        return entry, active[0]
+    return None, None
+
+
+def resumed_result(key, entry, running):
+    """The flink_checkpointing result of a pin resumed from the ledger (``running``: the job restored from it)."""
+    reason = "resumed from the ledger entry written at %s" % entry.get("pinned_at")
+    if running is not None:
+        reason += ("; job %s already runs restored from this pin (a restore the ledger has not recorded yet): the pin "
+                   "is its restore point, and it checkpoints past it" % running["jid"])
+    return dict(changed=False, resumed=True, method="ledger", job_state=running.get("state") if running else None,
+                running_job_id=running["jid"] if running else None, ledger_key=key, ledger_entry=entry,
+                pinned_checkpoint=_ledger.pin_from_entry(entry), pin_is_final=True, pin_reason=reason, timings={})
 
 
 def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=None, old_ami=None, new_ami=None,
@@ -49,11 +61,9 @@ def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=
         return dict(result, resumed=False, ledger_key=None, ledger_entry=None)
     ledger = _ledger.open_ledger(ledger_uri, aws=aws)
     key = _ledger.entry_key(cluster, job_name)
-    entry = ledger_resume_point(client, ledger, key, job_name, new_ami)
+    entry, running = ledger_resume_point(client, ledger, key, job_name, new_ami)
     if entry is not None:
-        return dict(changed=False, resumed=True, method="ledger", job_state=None, ledger_key=key, ledger_entry=entry,
-                    pinned_checkpoint=_ledger.pin_from_entry(entry), pin_is_final=True,
-                    pin_reason="resumed from the ledger entry written at %s" % entry.get("pinned_at"), timings={})
+        return resumed_result(key, entry, running)
     job = client.resolve_job(name=job_name)
     result = ops.suspend(client, job, check_mode=check_mode, **suspend_args)
     result.update(resumed=False, ledger_key=key, ledger_entry=None)

@@ -262,6 +262,8 @@ def normalize_path(path):
     if not path:
         return path
     text = path.rstrip("/")
+    if text.endswith("/_metadata"):  # Flink restores from a snapshot directory or from its _metadata file alike
+        text = text[:-len("/_metadata")]
     if text.startswith("file:"):
         text = "/" + text[len("file:"):].lstrip("/")
     return text

@@ -212,6 +212,13 @@ resumed:
   description: Whether the pin was taken from an unfinished ledger entry instead of pinning again.
   returned: when O(ledger) is set
   type: bool
+running_job_id:
+  description:
+    - For a resumed pin, the job of that name that already runs restored from it (a restore the ledger has not
+      recorded yet, for example when a run stopped right after it); null when the pinned job is stopped and nothing
+      runs from the pin. RV(job_state) is then that job's state.
+  returned: when RV(resumed=true)
+  type: str
 ledger_key:
   description: Key of the ledger entry (C(<cluster>/<job name>)).
   returned: when O(ledger) is set

@@ -199,10 +199,18 @@ def test_pin_with_hammered_cache_during_suspend(flink_cluster, test_job_jar, ans
         warmer.start()
         try:
             time.sleep(0.5)
-            res = run_module(ansible, "flink_checkpointing", dict(url=cluster.url, job_id=job_id, method="fence", mode=mode))
+            args = dict(url=cluster.url, job_id=job_id, method="fence", mode=mode)
+            run = run_tasks(ansible, [
+                # a timeout the 3 s cache could outlast is refused before the job is touched
+                task("too short", "flink_checkpointing", dict(args, timeout=2), ignore_errors=True),
+                task("pin", "flink_checkpointing", args),
+            ])
+            res = run.task("pin")
         finally:
             warmer.stop()
+        assert_failed(run.task("too short"), "REST checkpoint cache (3.0s)", "raise timeout")
         assert_ok(res, "pin")
+        assert res["changed"] and res["job_state"] == "CANCELED"
         time.sleep(1.0)
         truth = storage_max_complete(cluster.checkpoint_dir, job_id)
         assert res["pinned_checkpoint"]["id"] == truth, (res, storage_checkpoints(cluster.checkpoint_dir, job_id))
@@ -325,16 +333,32 @@ def test_resume_of_a_fenced_job_is_refused(flink_cluster, test_job_jar, ansible,
     cluster = flink_cluster("resume", rest_cache="100 ms")
     job_id = start_job(cluster, test_job_jar, os.path.join(workdir, "out"), "resume", wait_checkpoints=0,
                        checkpoint_interval=600000)
+    ledger = dict(ledger=os.path.join(workdir, "ledger"), cluster="c1")
+    spec = job_spec(test_job_jar, os.path.join(workdir, "out"), "resume", checkpoint_interval=600000)
     result = run_tasks(ansible, [
+        # a wait that runs out leaves the checkpoint to Flink: the failure says changed and gives its trigger id
+        task("trigger, wait too short", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="triggered",
+                                                                   timeout=0.0001), ignore_errors=True),
         task("trigger", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="triggered", checkpoint_type="full")),
-        task("fence", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, method="fence")),
+        task("fence", "flink_checkpointing", dict(ledger, url=cluster.url, job_name="resume", method="fence"), register="fenced"),
         task("resume", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="resumed"), ignore_errors=True),
         task("auto resume on fence", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="triggered"),
              ignore_errors=True),
+        # restored in place, the ledger not told: pinning again resumes the ledger's pin and names the job running from it
+        task("restore", "flink_job", dict(spec, url=cluster.url, restore_from="{{ fenced.pinned_checkpoint }}",
+                                          wait_for="running")),
+        task("pin again", "flink_checkpointing", dict(ledger, url=cluster.url, job_name="resume", method="fence")),
     ])
+    short = result.task("trigger, wait too short")
+    assert short["failed"] and short["changed"] and len(short["trigger_id"]) == 32 and short["job_id"] == job_id, short
     trig = assert_ok(result.task("trigger"))
     assert trig["checkpoint"]["id"] >= 1 and trig["checkpoint"]["external_path"].endswith("chk-%d" % trig["checkpoint"]["id"])
     fence = assert_ok(result.task("fence"))
     assert fence["pinned_checkpoint"]["id"] == trig["checkpoint"]["id"] == storage_max_complete(cluster.checkpoint_dir, job_id)
     assert_failed(result.task("resume"), "flink_job")
     assert_failed(result.task("auto resume on fence"), "not RUNNING")
+    restored = assert_ok(result.task("restore"))
+    again = assert_ok(result.task("pin again"))
+    assert again["resumed"] and not again["changed"] and again["pinned_checkpoint"]["id"] == fence["pinned_checkpoint"]["id"]
+    assert again["running_job_id"] == restored["job_id"] and again["job_state"] == "RUNNING", again
+    assert "already runs restored from this pin" in again["pin_reason"]

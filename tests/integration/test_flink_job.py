@@ -110,6 +110,8 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
         "parallelism 0": run("noslots", "o8", parallelism=0),
         "negative timeout": ("flink_job", dict(run("negative", "o9")[1], timeout=-5)),
         "relative stop target": ("flink_job", dict(url=url, name="busy", state="stopped", target_directory="savepoints")),
+        # the program names its job otherwise: found under neither name, every run would start another copy
+        "name mismatch": run("declared", "o13", args=job_spec(test_job_jar, os.path.join(workdir, "o13"), "program-name")["args"]),
     }
     twins = [start_job(cluster, test_job_jar, os.path.join(workdir, "tw%d" % i), "twin", wait_checkpoints=0,
                        checkpoint_interval=1000) for i in (1, 2)]
@@ -129,6 +131,9 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
     assert_failed(res["parallelism 0"], "parallelism must be >= 1")
     assert_failed(res["negative timeout"], "timeout must be greater than 0")
     assert_failed(res["relative stop target"], "target_directory must be an absolute path or a URI")
+    mismatch = res["name mismatch"]
+    assert mismatch["failed"] and "names its job 'program-name', not 'declared'" in mismatch["msg"], mismatch
+    assert mismatch["cancelled"] and not active_jobs_named(cluster, "program-name")
     # check mode with the jar on the cluster already: the job's plan is built there, so a wrong class or missing
     # program arguments fail the check (nothing runs either way)
     checks = run_tasks(ansible, [
@@ -136,7 +141,10 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
              ignore_errors=True),
         task("check args", "flink_job", dict(run("chkargs", "o11")[1], args=[]), check_mode=True, ignore_errors=True),
         task("check good", "flink_job", run("chkgood", "o12")[1], check_mode=True),
+        task("check name", "flink_job", dict(run("declared", "o13")[1], args=job_spec(
+            test_job_jar, os.path.join(workdir, "o13"), "program-name")["args"]), check_mode=True, ignore_errors=True),
     ])
+    assert_failed(checks.task("check name"), "names its job 'program-name', not 'declared'")
     assert_failed(checks.task("check class"), "cannot be built from jar", "NoSuchJob", "/plan")
     assert_failed(checks.task("check args"), "cannot be built from jar", "required key 'output'")
     good = checks.task("check good")
@@ -152,8 +160,12 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
         task("allowed", "flink_job", dict(run("nomap", "o6", restore_from=chk, args=nomap_args)[1],
                                           allow_non_restored_state=True)),
         task("replace check", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True), check_mode=True),
-        task("replace", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True)),
+        # Flink restores from a snapshot's _metadata file as from its directory: one and the same restore point
+        task("replace", "flink_job", dict(run("busy", "o5", restore_from=chk + "/_metadata")[1], replace=True)),
         task("replace again", "flink_job", dict(run("busy", "o5", restore_from=chk)[1], replace=True)),
+        # a cancel whose wait runs out is under way all the same
+        task("cancel, wait too short", "flink_job", dict(url=url, job_id=twins[0], state="canceled", timeout=0.001),
+             ignore_errors=True),
     ])
     assert not ok.failed, ok.describe()
     allowed = ok.task("allowed")
@@ -164,6 +176,9 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
     assert replaced["restored"]["id"] == src["pinned_checkpoint"]["id"]
     assert not ok.task("replace again")["changed"]
     assert cluster.rest.job_status(other) == "CANCELED"
+    short = ok.task("cancel, wait too short")
+    assert short["failed"] and short["changed"] and short["job_id"] == twins[0], short
+    cluster.rest.wait_job_status(twins[0], "CANCELED", 30)
 
 
 @pytest.mark.timeout(300)

@@ -281,3 +281,90 @@ def test_wait_in_flight_timeout(tmp_path):
     with pytest.raises(FlinkError) as err:
         ops.wait_in_flight(client, JOB, 0.3, store, base)
     assert "timed out" in str(err.value) and "[5]" in str(err.value)
+
+
+class SuspendClient(RouteClient):
+    """A running job whose cancel works and whose checkpoint view stays stale for ``ttl`` seconds."""
+
+    def __init__(self, root, ttl, end_after=0.0):
+        super(SuspendClient, self).__init__({}, checkpoints=stats_up_to(4, root), config=load("checkpoints_config"))
+        self.ttl = ttl
+        self.state = "RUNNING"
+        self.end_after = end_after
+        self.cancelled = []
+
+    def job_status(self, job_id):
+        if self.state == "CANCELLING" and time.monotonic() >= self.end_after:
+            self.state = "CANCELED"
+        return self.state
+
+    def cache_timeouts(self):
+        return dict(execution_graph=self.ttl, checkpoint_stats=self.ttl)
+
+    def checkpoint_storage_dir(self):
+        return None
+
+    def cancel(self, job_id):
+        self.cancelled.append(job_id)
+        self.state = "CANCELLING"
+        self.end_after = time.monotonic() + self.end_after
+
+    def wait_job_state(self, job_id, states, timeout, interval=0.02, max_interval=0.25):
+        return ops.poll(lambda: (self.job_status(job_id) in states, (self.state, time.monotonic())), timeout, "job state")
+
+
+def test_suspend_refuses_a_timeout_the_rest_cache_could_outlast_before_anything_changes(tmp_path):
+    client = SuspendClient(str(tmp_path), ttl=3.0)
+    with pytest.raises(ops.JobError) as err:
+        ops.suspend(client, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=2.0)
+    assert "REST checkpoint cache (3.0s)" in str(err.value) and "raise timeout" in str(err.value)
+    assert client.cancelled == [] and client.state == "RUNNING"
+
+
+def test_suspend_failing_after_the_fence_says_changed(tmp_path):
+    root = str(tmp_path)
+    # the cancel takes longer than the timeout: the job is on its way down, the failure must say so
+    slow = SuspendClient(root, ttl=0.1, end_after=5.0)
+    with pytest.raises(FlinkError) as err:
+        ops.suspend(slow, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=0.5)
+    assert slow.cancelled == [JOB] and err.value.result["changed"] is True and "re-run" in err.value.result["pin_reason"]
+    # reading the pin fails once the job is cancelled (the JobManager answers 500): changed, with the job state
+    client = SuspendClient(root, ttl=0.1)
+    running_view = client.body
+
+    def checkpoints(job_id):
+        if client.state != "RUNNING":
+            raise FlinkError("boom", status=500)
+        return running_view
+
+    client.checkpoints = checkpoints
+    with pytest.raises(FlinkError) as err:
+        ops.suspend(client, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=5.0)
+    assert client.cancelled == [JOB] and err.value.status == 500 and err.value.result["changed"] is True
+    assert err.value.result["job_state"] == "CANCELED" and err.value.result["method"] == "fence"
+
+
+def test_savepoint_and_checkpoint_waits_that_fail_return_the_trigger_id():
+    timeout = ops.FlinkError("timed out")
+    client = RouteClient({"/jobs/%s/savepoints" % JOB: {"request-id": "a" * 32}})
+    client.operation_status = lambda path: None
+    client.trigger = lambda path, body, trigger_id=None: trigger_id or "b" * 32
+
+    def wait_fails(*args, **kwargs):
+        raise timeout
+
+    client.wait_operation = wait_fails
+    with pytest.raises(FlinkError) as err:
+        ops.savepoint(client, JOB, stop=True, trigger_id="c" * 32)
+    assert err.value.result == dict(changed=True, trigger_id="c" * 32, job_id=JOB)
+    with pytest.raises(FlinkError) as err:
+        ops.trigger_checkpoint(client, JOB, trigger_id="d" * 32)
+    assert err.value.result == dict(changed=True, trigger_id="d" * 32, job_id=JOB)
+
+    def operation_failed(*args, **kwargs):
+        raise ops.FlinkOperationFailed("savepoint failed")
+
+    client.wait_operation = operation_failed
+    with pytest.raises(FlinkError) as err:
+        ops.savepoint(client, JOB, trigger_id="e" * 32)
+    assert err.value.result["changed"] is False and err.value.result["trigger_id"] == "e" * 32

@@ -263,3 +263,9 @@ def test_ended_job_candidates(canceled):
     assert [s["id"] for s in snapshots.ended_job_candidates(everything, "CANCELED", snapshots.RETAIN)][0] == 10
     # a job that finished has no checkpoints left, only savepoints
     assert [s["kind"] for s in snapshots.ended_job_candidates(everything, "FINISHED", snapshots.RETAIN, canceled)] == ["savepoint"]
+
+
+def test_a_metadata_file_names_its_snapshot_directory():
+    for path in ("file:/c/j/chk-12/_metadata", "file:///c/j/chk-12/_metadata/", "/c/j/chk-12"):
+        assert snapshots.normalize_path(path) == "/c/j/chk-12", path
+    assert snapshots.normalize_path("s3://b/sp/savepoint-1-2/_metadata") == "s3://b/sp/savepoint-1-2"
