@@ -81,6 +81,9 @@ options:
   timeout:
     description:
       - Seconds the whole operation may take, including waiting for checkpoints in flight.
+      - The pin may have to wait out the cluster's REST checkpoint statistics cache
+        (C(rest.cache.checkpoint-statistics.timeout), 3 s by default); a timeout not longer than that is refused
+        before the job is touched.
     type: float
     default: 120
   allow_no_checkpoint:

@@ -39,6 +39,9 @@ options:
     description:
       - Name of the job (as the program names it, for example C(env.execute(name)) or C(pipeline.name)).
       - Required with O(state=running); with O(state=canceled) or O(state=stopped), O(name) or O(job_id).
+      - With O(state=running) the job is found by this name, so it must be the name the program gives it. Check mode
+        compares it with the job's plan (when the jar is on the cluster); a run that starts a job under another name
+        cancels that job at once and fails, rather than starting one more copy on every run.
     type: str
     aliases: [job_name]
   job_id:

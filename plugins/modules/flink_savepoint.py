@@ -80,8 +80,8 @@ options:
     type: str
   trigger_id:
     description:
-      - Client-chosen trigger id (32 hexadecimal characters). The same id never takes two savepoints: a re-run joins
-        the operation Flink knows by that id (RV(changed=false)). A failure after the trigger returns it too.
+      - Client-chosen trigger id (32 hexadecimal characters). The same id never takes two savepoints; a re-run joins
+        the operation Flink knows by that id (not changed). A failure after the trigger returns it too.
       - Flink's operation status does not say which kind an id was used for; with O(stop=true) or O(cancel_job=true),
         an id of a plain savepoint fails once the job keeps running for a few seconds after it.
     type: str

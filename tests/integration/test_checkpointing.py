@@ -337,8 +337,8 @@ def test_resume_of_a_fenced_job_is_refused(flink_cluster, test_job_jar, ansible,
     spec = job_spec(test_job_jar, os.path.join(workdir, "out"), "resume", checkpoint_interval=600000)
     result = run_tasks(ansible, [
         # a wait that runs out leaves the checkpoint to Flink: the failure says changed and gives its trigger id
-        task("trigger, wait too short", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="triggered",
-                                                                   timeout=0.0001), ignore_errors=True),
+        task("trigger, wait too short", "flink_checkpointing",
+             dict(url=cluster.url, job_id=job_id, state="triggered", timeout=0.0001), ignore_errors=True),
         task("trigger", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="triggered", checkpoint_type="full")),
         task("fence", "flink_checkpointing", dict(ledger, url=cluster.url, job_name="resume", method="fence"), register="fenced"),
         task("resume", "flink_checkpointing", dict(url=cluster.url, job_id=job_id, state="resumed"), ignore_errors=True),

@@ -54,8 +54,8 @@ def test_latest_checkpoint_from_the_history_server(ansible, flink_cluster, test_
         mission.task("finished", "flink_latest_checkpoint", dict(hs, job_name=stopped_name), ignore_errors=True),
         mission.task("finished with savepoints", "flink_latest_checkpoint", dict(hs, job_name=stopped_name,
                                                                                  include_savepoints=True)),
-        mission.task("unknown", "flink_latest_checkpoint", dict(url=cluster.history_url, source="history_server",
-                                                               job_id="F" * 32), ignore_errors=True),
+        mission.task("unknown", "flink_latest_checkpoint",
+                     dict(url=cluster.history_url, source="history_server", job_id="F" * 32), ignore_errors=True),
         mission.task("info", "flink_job_info", dict(url=cluster.history_url, history_server=True)),
         mission.task("info canceled", "flink_job_info", dict(url=cluster.history_url, history_server=True, state=["canceled"])),
     ])

@@ -47,8 +47,8 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
         task("stop with a plain savepoint's id", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True,
                                                                          trigger_id=TRIGGER), ignore_errors=True),
         # a wait that runs out leaves the stop to Flink: the failure says changed and gives the id to join it again
-        task("stop timing out", "flink_savepoint", dict(url=url, job_name="sp-job", stop=True, trigger_id=STOP_TRIGGER,
-                                                       timeout=0.01), ignore_errors=True),
+        task("stop timing out", "flink_savepoint",
+             dict(url=url, job_name="sp-job", stop=True, trigger_id=STOP_TRIGGER, timeout=0.01), ignore_errors=True),
         task("stop", "flink_savepoint", dict(url=url, job_id=job, stop=True, trigger_id=STOP_TRIGGER)),
         task("after stop", "flink_latest_checkpoint", dict(url=url, job_id=job, include_savepoints=True,
                                                            savepoint_dir=cluster.savepoint_dir)),
