@@ -99,6 +99,8 @@ def option_errors(params):
             errors.append("%s must not be empty" % name)
     for name in LOCATION_OPTIONS:
         value = params.get(name)
+        if isinstance(value, dict):  # restore_from given as a pin or checkpoint dict
+            value = value.get("external_path") or value.get("path")
         if isinstance(value, str) and value and not LOCATION_RE.match(value):
             errors.append("%s must be an absolute path or a URI such as s3://bucket/path (got %r; Flink would resolve it "
                           "against the JobManager's working directory)" % (name, value))

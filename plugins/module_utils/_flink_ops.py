@@ -507,6 +507,38 @@ def savepoint(client, job_id, stop=False, drain=False, cancel_job=False, target_
                 operation=operation)
 
 
+def jobs_needing(client, path):
+    """``[(job, why)]``: the jobs of the cluster that still need the snapshot at ``path`` to be restored.
+
+    A job that ended needs it when it is its newest restorable state (and no job of that name runs); a running job
+    restored from it needs it until it completes a checkpoint of its own (a failover before that restores from it).
+    Jobs the JobManager no longer lists (``jobstore.expiration-time``) are not known here.
+    """
+    target = snapshots.normalize_path(path)
+    jobs = client.jobs_overview()
+    running = set(j.get("name") for j in jobs if j.get("state") not in LOCALLY_TERMINAL_STATES)
+    needing = []
+    for job in jobs:
+        ended = job.get("state") in LOCALLY_TERMINAL_STATES
+        if ended and job.get("name") in running:
+            continue  # a later run of the job carries its state on
+        try:
+            stats = client.checkpoints(job["jid"])
+        except FlinkError as exc:
+            if exc.status == 404:
+                continue  # checkpointing off
+            raise
+        if ended:
+            newest = snapshots.latest_completed(stats, include_savepoints=True)
+            if newest and snapshots.normalize_path(newest.get("external_path")) == target:
+                needing.append((job, "its last state (the job is %s and no job of that name runs)" % job.get("state")))
+            continue
+        restored = snapshots.restored_from_rest(stats)
+        if restored and snapshots.normalize_path(restored["external_path"]) == target and not snapshots.completed_count(stats):
+            needing.append((job, "it was restored from it and has completed no checkpoint since"))
+    return needing
+
+
 def dispose_savepoint(client, path, timeout=300.0):
     """Dispose a savepoint through the JobManager (``/savepoint-disposal``)."""
     # SavepointDisposalRequest has no triggerId field (Flink rejects unknown fields): not retried.

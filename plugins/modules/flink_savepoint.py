@@ -98,7 +98,16 @@ options:
   path:
     description:
       - Savepoint path to dispose, for O(state=absent), as an absolute path or a URI such as C(s3://bucket/savepoints/savepoint-...).
+      - Where its storage is readable here, a path without C(_metadata) is refused (it is no savepoint).
     type: str
+  force:
+    description:
+      - With O(state=absent), dispose the savepoint even when a job of the cluster still needs it.
+      - Without it, the disposal is refused when the savepoint is the newest restorable state of a job that has ended
+        (and no job of that name runs), or the restore point of a running job that has completed no checkpoint since.
+        Only jobs the JobManager still lists are known (C(jobstore.expiration-time), one hour by default).
+    type: bool
+    default: false
 seealso:
   - module: flinkops.fleet.flink_checkpointing
   - module: flinkops.fleet.flink_latest_checkpoint
@@ -227,9 +236,27 @@ def absent(module):
     existed = savepoint_exists(path, aws_options(params))
     if existed is False:
         return dict(changed=False, savepoint_path=path, existed=False, duration_seconds=0.0)
+    if existed and not is_snapshot(path, aws_options(params)):
+        module.fail_json(msg="refusing to dispose %s: it is no savepoint (there is no _metadata in it)" % path,
+                         savepoint_path=path, existed=True)
+    needing = [] if params["force"] else ops.jobs_needing(module.client, path)
+    if needing:
+        module.fail_json(msg="refusing to dispose %s: %s; set force=true to dispose it anyway" % (path, "; ".join(
+            "job %s (%s) needs it: %s" % (job.get("name"), job["jid"], why) for job, why in needing)),
+            savepoint_path=path, existed=existed, needed_by=[job["jid"] for job, why in needing])
     if not module.check_mode:
         ops.dispose_savepoint(module.client, path, timeout=params["timeout"])
     return dict(changed=True, savepoint_path=path, existed=existed, duration_seconds=round(time.monotonic() - started, 3))
+
+
+def is_snapshot(path, aws):
+    """Whether ``path`` (readable, existing) is a snapshot Flink can dispose: its ``_metadata`` or a directory with one."""
+    if path.rstrip("/").endswith("/_metadata"):
+        return True
+    try:
+        return storage_mod.open_storage(path, aws=aws).metadata_time(path) is not None
+    except storage_mod.StorageError:
+        return True  # unreadable here: the JobManager decides
 
 
 def savepoint_exists(path, aws):
@@ -263,6 +290,7 @@ def main():
         wait=dict(type="bool", default=True),
         timeout=dict(type="float", default=600.0),
         path=dict(type="str"),
+        force=dict(type="bool", default=False),
     )
     module = FlinkModule(
         argument_spec=spec, supports_check_mode=True,

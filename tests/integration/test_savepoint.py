@@ -104,8 +104,24 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
         task("dispose check", "flink_savepoint", dict(url=url, state="absent", path=canonical["savepoint_path"]), check_mode=True),
         task("dispose", "flink_savepoint", dict(url=url, state="absent", path=canonical["savepoint_path"])),
         task("dispose again", "flink_savepoint", dict(url=url, state="absent", path=canonical["savepoint_path"])),
+        # the stopped job's savepoint is all that is left of its state: refused (check mode too) unless forced
+        task("dispose the last state", "flink_savepoint", dict(url=url, state="absent", path=stop["savepoint_path"]),
+             ignore_errors=True),
+        task("dispose the last state, check", "flink_savepoint", dict(url=url, state="absent", path=stop["savepoint_path"]),
+             check_mode=True, ignore_errors=True),
+        task("dispose the last state, forced, check", "flink_savepoint",
+             dict(url=url, state="absent", path=stop["savepoint_path"], force=True), check_mode=True),
+        task("dispose no savepoint", "flink_savepoint", dict(url=url, state="absent", path=cluster.savepoint_dir),
+             ignore_errors=True),
     ])
     assert not dispose.failed, dispose.describe()
+    for label in ("dispose the last state", "dispose the last state, check"):
+        refused = dispose.task(label)
+        assert_failed(refused, "refusing to dispose", "sp-job", "last state", "force=true")
+        assert refused["needed_by"] == [job]
+    assert dispose.task("dispose the last state, forced, check")["changed"]
+    assert_failed(dispose.task("dispose no savepoint"), "no savepoint", "no _metadata")
+    assert os.path.isdir(cluster.savepoint_dir)
     assert dispose.task("dispose check")["changed"] and dispose.task("dispose")["changed"]
     assert dispose.task("dispose")["existed"] is True
     gone = dispose.task("dispose again")

@@ -368,3 +368,34 @@ def test_savepoint_and_checkpoint_waits_that_fail_return_the_trigger_id():
     with pytest.raises(FlinkError) as err:
         ops.savepoint(client, JOB, trigger_id="e" * 32)
     assert err.value.result["changed"] is False and err.value.result["trigger_id"] == "e" * 32
+
+
+def test_jobs_needing_a_snapshot():
+    sp = "file:/sp/savepoint-986013-0123456789ab"
+    other = "file:/sp/savepoint-986013-ffffffffffff"
+
+    def stats(newest=None, restored=None, completed=0):
+        latest = dict(savepoint=dict(id=7, status="COMPLETED", external_path=newest, is_savepoint=True) if newest else None,
+                      restored=dict(id=7, external_path=restored, is_savepoint=True) if restored else None)
+        return dict(latest=latest, history=[], counts=dict(completed=completed))
+
+    jobs = [dict(jid="a" * 32, name="ended", state="FINISHED"), dict(jid="b" * 32, name="moved-on", state="CANCELED"),
+            dict(jid="c" * 32, name="moved-on", state="RUNNING"), dict(jid="d" * 32, name="fresh", state="RUNNING"),
+            dict(jid="e" * 32, name="off", state="RUNNING")]
+    bodies = {"a" * 32: stats(newest=sp), "b" * 32: stats(newest=sp), "c" * 32: stats(restored=other, completed=3),
+              "d" * 32: stats(restored=sp + "/_metadata")}
+
+    class Client:
+        def jobs_overview(self):
+            return jobs
+
+        def checkpoints(self, job_id):
+            if job_id not in bodies:
+                raise FlinkError("checkpointing is off", status=404)
+            return bodies[job_id]
+
+    needing = ops.jobs_needing(Client(), sp + "/")
+    assert [(job["name"], "last state" in why) for job, why in needing] == [("ended", True), ("fresh", False)]
+    assert ops.jobs_needing(Client(), other) == []  # job c completed checkpoints of its own since its restore
+    bodies["d" * 32]["counts"]["completed"] = 1
+    assert [job["name"] for job, why in ops.jobs_needing(Client(), sp)] == ["ended"]
