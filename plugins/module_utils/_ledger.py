@@ -234,6 +234,10 @@ def update_status(ledger, key, status, **fields):
     entry = ledger.get(key)
     if entry is None:
         raise LedgerError("no ledger entry %s to mark %s" % (key, status))
+    if entry.get("status") not in UNFINISHED and status in UNFINISHED:
+        raise LedgerError("ledger entry %s is %s: marking it %s would reopen it, and a later run would resume from its old "
+                          "pin %s although the job has moved on since (a new pin writes a new entry)" % (
+                              key, entry.get("status"), status, entry.get("checkpoint_path")))
     wanted = bounded(dict(fields, status=status))
     if all(entry.get(k) == v for k, v in wanted.items()):
         return entry, False

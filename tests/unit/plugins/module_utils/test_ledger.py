@@ -71,6 +71,12 @@ def _exercise(ledger):
     assert not changed and again["updated_at"] == restored["updated_at"]
     done, changed = ledger_mod.update_status(ledger, key, "done")
     assert changed and not ledger_mod.is_resumable(done)
+    # a finished entry is never reopened: a later run would resume from its old pin
+    for status in ("restored", "pinned"):
+        with pytest.raises(ledger_mod.LedgerError) as err:
+            ledger_mod.update_status(ledger, key, status)
+        assert "would reopen it" in str(err.value) and ledger.get(key)["status"] == "done"
+    assert ledger_mod.update_status(ledger, key, "done")[1] is False
 
     second = ledger_mod.record_pin(ledger, key, PIN2, "prod", "orders", run_id="r2")
     assert second["checkpoint_id"] == 15 and second["previous"]["checkpoint_id"] == 9
