@@ -159,7 +159,8 @@ def main(argv=None):
         try:
             for count in wave_plan:
                 log("fleet wave: %d cluster(s)" % count)
-                waves.append(run_wave(count, moto, os.path.join(work, "fleet-%d" % count), jar, flink_home=flink_home, log=log))
+                waves.append(run_wave(count, moto, os.path.join(work, "fleet-%d" % count), jar, flink_home=flink_home, log=log,
+                                      cost_repeat=4 if args.quick else 12))
                 write_results(out_dir, assemble(results, cycles, lineages, waves, started))
         finally:
             moto.stop()

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from tests.harness import ansible as ansible_harness
-from tests.harness.flink import FlinkCluster
+from tests.harness.flink import FlinkCluster, ensure_cds_archives
 from tests.harness.flinkdist import build_flink_home
 from tests.harness.moto import MotoServer, aws_env
 from tests.harness.paths import CACHE_DIR, ensure_dir
@@ -35,8 +35,11 @@ def _test_failed(request):
 
 @pytest.fixture(scope="session")
 def flink_home():
-    """``FLINK_HOME`` built from the pyflink wheel (``.cache/flink/flink-2.3.0``)."""
-    return build_flink_home()
+    """``FLINK_HOME`` built from the pyflink wheel (``.cache/flink/flink-2.3.0``), with the class data sharing archives
+    every test cluster starts from (see tests.harness.flink.ensure_cds_archives)."""
+    home = build_flink_home()
+    ensure_cds_archives(home)
+    return home
 
 
 @pytest.fixture(scope="session")

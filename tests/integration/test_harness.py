@@ -82,6 +82,11 @@ def test_job_options_reach_flink(flink_cluster, submit_test_job, workdir):
     """--retention, --checkpoint-interval 0, --snapshot-delay-ms and --state-bytes are honoured by Flink."""
     cluster = flink_cluster("opts", rest_cache="100 ms")
     rest = cluster.rest
+    # the JobManager and the TaskManager map their class data sharing archives (see ensure_cds_archives)
+    assert cluster.cds, "no class data sharing archives"
+    for pid, role in zip(cluster.pids, ("jobmanager", "taskmanager")):
+        with open("/proc/%d/maps" % pid, encoding="utf-8") as handle:
+            assert cluster.cds[role] in handle.read(), (role, pid)
     slow = submit_test_job(cluster, os.path.join(workdir, "slow"), checkpoint_interval=200, retention="delete",
                            snapshot_delay_ms=800, state_bytes=4 * 1024 * 1024)
     off = submit_test_job(cluster, os.path.join(workdir, "off"), checkpoint_interval=0)
