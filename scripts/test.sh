@@ -82,7 +82,16 @@ step_unit() {
 }
 
 step_integration() {
-    run_pytest tests/integration --durations=20
+    # Two pytest-xdist workers: the tests spend much of their time waiting on Flink (checkpoint intervals, REST
+    # caches) and AWS polls, so two at once keep both cores busy (each test still runs at most two clusters; ports
+    # come from per-worker ranges, shared artefacts are built under a lock). FLINKOPS_TEST_WORKERS=1 runs them one
+    # at a time.
+    local workers="${FLINKOPS_TEST_WORKERS:-2}"
+    if [ "$workers" -gt 1 ]; then
+        run_pytest tests/integration --durations=20 -n "$workers" --dist load
+    else
+        run_pytest tests/integration --durations=20
+    fi
 }
 
 # ------------------------------------------------------------------------------------------- main

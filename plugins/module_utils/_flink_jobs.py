@@ -87,11 +87,28 @@ def ensure_running(client, params, check_mode):
     jar_id, uploaded = (params["jar_id"], False) if params.get("jar_id") else resolve_jar(client, params, check_mode)
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
+        check_restore_point(restore_path, params["aws"])
         if jar_id:  # already on the cluster: build the job's plan, as the run would, without running it
             check_job_name(ops.check_program(client, jar_id, run_body_of(params), name), name, jar_id)
         return dict(result, job_id=None, state=None, plan_checked=bool(jar_id))
     result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
     return result
+
+
+def check_restore_point(path, aws):
+    """Fail when storage readable from here shows no ``_metadata`` at ``path`` (check mode: the run would fail)."""
+    if not path:
+        return
+    snapshot = snapshots.normalize_path(path)  # the snapshot directory (also for .../_metadata)
+    try:
+        store = storage_mod.local_parent_store(snapshot)
+        if store is None and storage_mod.split_uri(snapshot)[0] == "s3":
+            store = storage_mod.open_storage(snapshot, aws=aws)
+        missing = store is not None and store.metadata_time(snapshot) is None
+    except storage_mod.StorageError:
+        return  # not readable from here: Flink is the judge
+    if missing:
+        raise FlinkError("restore_from %s has no _metadata: there is no complete snapshot to restore from" % path)
 
 
 def check_job_name(actual, name, jar_id):
@@ -181,7 +198,7 @@ def start(client, params, jar_id, restore_path, restore_id, deadline):
     except FlinkError as exc:
         # cancelled at once, before it can complete a checkpoint (or, with claim_mode=claim, subsume the restored one)
         ops.cleanup_failed_start(client, started, deadline.left())
-        exc.result.update(job_id=job_id, cancelled=True)
+        exc.result.update(changed=True, job_id=job_id, cancelled=True)
         raise
     return follow(client, params, job_id, restore_path, restore_id, deadline, began)
 
@@ -208,8 +225,9 @@ def follow(client, params, job_id, restore_path, restore_id, deadline, began=Non
             timings["checkpoint"] = round(time.monotonic() - began, 3)
             timings["first_checkpoint_at"] = round(time.time(), 3)
         ops.watch_stable(client, job_id, params.get("watch_seconds") or 0)
-    except FlinkError:
+    except FlinkError as exc:
         ops.cleanup_failed_start(client, [dict(jid=job_id, state=client.job_status(job_id))], 30.0)
+        exc.result.update(changed=True, job_id=job_id, cancelled=True)  # it was started, and cancelled again
         raise
     out["state"] = client.job_status(job_id)
     return out

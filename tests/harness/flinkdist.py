@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 
-from tests.harness.paths import CACHE_DIR, ensure_dir, venv_site_packages
+from tests.harness.paths import CACHE_DIR, ensure_dir, file_lock, venv_site_packages
 
 FLINK_VERSION = "2.3.0"
 FLINK_HOME = os.path.join(CACHE_DIR, "flink", "flink-%s" % FLINK_VERSION)
@@ -53,8 +53,16 @@ def _is_complete(home, source):
 
 
 def build_flink_home(home=FLINK_HOME, source=None):
-    """Build (or reuse) the distribution and return its path. Idempotent and safe to rerun."""
+    """Build (or reuse) the distribution and return its path. Idempotent and safe to rerun (and to call from several
+    processes at once)."""
     source = os.path.realpath(source or pyflink_dir())
+    if _is_complete(home, source):
+        return home
+    with file_lock("flink-home"):
+        return _build_flink_home(home, source)
+
+
+def _build_flink_home(home, source):
     if _is_complete(home, source):
         return home
     staging = home + ".building.%d" % os.getpid()

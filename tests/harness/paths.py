@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 """Well-known paths of the work tree (everything writable lives under ``.cache/`` and ``.home/``)."""
 
+import contextlib
+import fcntl
 import os
 import sys
 
@@ -17,6 +19,17 @@ def ensure_dir(path):
     """Create ``path`` (and parents) if missing and return it."""
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def file_lock(name):
+    """Hold an exclusive lock ``.cache/locks/<name>`` (pytest-xdist workers build the shared artefacts one at a time)."""
+    with open(os.path.join(ensure_dir(os.path.join(CACHE_DIR, "locks")), name), "w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def venv_site_packages():

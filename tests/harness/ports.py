@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """Free TCP ports on 127.0.0.1 (the only address the tests may use)."""
 
+import os
 import random
 import socket
 import threading
@@ -32,6 +33,17 @@ def _bindable(port):
     return True
 
 
+def _worker_slice(low, high):
+    """The part of ``[low, high)`` this pytest-xdist worker draws from (workers never hand out the same port)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count < 2 or not worker[2:].isdigit():
+        return low, high
+    size = (high - low) // count
+    index = int(worker[2:]) % count
+    return low + index * size, low + (index + 1) * size
+
+
 def free_port():
     """A port that is free on 127.0.0.1 now and was not handed out before by this process.
 
@@ -39,11 +51,11 @@ def free_port():
     connection (a TaskManager dialing its JobManager, a REST client) between now and the moment the server binds
     it, and Flink then fails to start with "Could not start rest endpoint on any port".
     """
-    low = _ephemeral_range()[0]
+    first, low = _worker_slice(_FIRST_PORT, _ephemeral_range()[0])
     with _LOCK:
-        if low > _FIRST_PORT + 1000:
+        if low > first + 500:
             for _attempt in range(200):
-                port = _RANDOM.randrange(_FIRST_PORT, low)
+                port = _RANDOM.randrange(first, low)
                 if port not in _HANDED_OUT and _bindable(port):
                     _HANDED_OUT.add(port)
                     return port

@@ -12,7 +12,7 @@ import subprocess
 import zipfile
 
 from tests.harness.flinkdist import build_flink_home, flink_lib_jars
-from tests.harness.paths import CACHE_DIR, REPO_ROOT, ensure_dir, sandbox_env
+from tests.harness.paths import CACHE_DIR, REPO_ROOT, ensure_dir, file_lock, sandbox_env
 
 JAVA_SRC_DIR = os.path.join(REPO_ROOT, "tests", "java")
 BUILD_DIR = os.path.join(CACHE_DIR, "build")
@@ -43,6 +43,11 @@ def build_test_job_jar(jar_path=TEST_JOB_JAR, flink_home=None):
     classpath = flink_lib_jars(flink_home or build_flink_home())
     sources = _java_sources()
     stamp = _source_hash(sources, classpath)
+    with file_lock("test-job-jar"):
+        return _build_jar(jar_path, classpath, sources, stamp)
+
+
+def _build_jar(jar_path, classpath, sources, stamp):
     stamp_file = jar_path + ".sha"
     if os.path.isfile(jar_path) and os.path.isfile(stamp_file):
         with open(stamp_file, encoding="utf-8") as handle:

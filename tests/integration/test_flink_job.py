@@ -136,15 +136,20 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
     assert mismatch["cancelled"] and not active_jobs_named(cluster, "program-name")
     # check mode with the jar on the cluster already: the job's plan is built there, so a wrong class or missing
     # program arguments fail the check (nothing runs either way)
+    missing_chk = chk.rsplit("-", 1)[0] + "-99999"
     checks = run_tasks(ansible, [
         task("check class", "flink_job", run("chkclass", "o10", entry_class="flinkops.testjob.NoSuchJob")[1], check_mode=True,
              ignore_errors=True),
         task("check args", "flink_job", dict(run("chkargs", "o11")[1], args=[]), check_mode=True, ignore_errors=True),
         task("check good", "flink_job", run("chkgood", "o12")[1], check_mode=True),
+        # the storage this machine reads has no such checkpoint: the run would fail, so the check does
+        task("check missing restore point", "flink_job", run("chkmissing", "o14", restore_from=missing_chk)[1],
+             check_mode=True, ignore_errors=True),
         task("check name", "flink_job", dict(run("declared", "o13")[1], args=job_spec(
             test_job_jar, os.path.join(workdir, "o13"), "program-name")["args"]), check_mode=True, ignore_errors=True),
     ])
     assert_failed(checks.task("check name"), "names its job 'program-name', not 'declared'")
+    assert_failed(checks.task("check missing restore point"), "has no _metadata", missing_chk)
     assert_failed(checks.task("check class"), "cannot be built from jar", "NoSuchJob", "/plan")
     assert_failed(checks.task("check args"), "cannot be built from jar", "required key 'output'")
     good = checks.task("check good")

@@ -38,3 +38,18 @@ def test_a_port_in_use_is_not_handed_out(monkeypatch):
         monkeypatch.setattr(ports, "_ephemeral_range", lambda: (65535, 65535))
         monkeypatch.setattr(ports, "_FIRST_PORT", 1024)
         assert ports.free_port() == spare
+
+
+def test_xdist_workers_draw_from_disjoint_ranges(monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    slices = []
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        slices.append(ports._worker_slice(20000, 32768))  # pylint: disable=protected-access
+    assert slices == [(20000, 26384), (26384, 32768)]
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    low = ports._ephemeral_range()[0]  # pylint: disable=protected-access
+    middle = 20000 + (low - 20000) // 2
+    assert all(middle <= ports.free_port() < low for dummy in range(20))
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert ports._worker_slice(20000, 32768) == (20000, 32768)  # pylint: disable=protected-access

@@ -47,3 +47,17 @@ def test_check_job_name():
     with pytest.raises(FlinkError) as err:
         jobs.check_job_name("orders-v2", "orders", "jar-1")
     assert "names its job 'orders-v2', not 'orders'" in str(err.value)
+
+
+def test_check_restore_point(tmp_path):
+    job_dir = tmp_path / OLD
+    (job_dir / "chk-3").mkdir(parents=True)
+    (job_dir / "chk-3" / "_metadata").write_bytes(b"m")
+    (job_dir / "chk-4").mkdir()
+    for good in ("file:%s/chk-3" % job_dir, "file://%s/chk-3/_metadata" % job_dir, None, "",
+                 "file:/not/shared/%s/chk-9" % OLD, "hdfs://nn/ck/%s/chk-9" % OLD):
+        jobs.check_restore_point(good, {})
+    for missing in ("file:%s/chk-4" % job_dir, "file:%s/chk-5/_metadata" % job_dir):
+        with pytest.raises(FlinkError) as err:
+            jobs.check_restore_point(missing, {})
+        assert "has no _metadata" in str(err.value) and missing in str(err.value)
