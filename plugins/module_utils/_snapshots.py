@@ -258,7 +258,8 @@ def rest_snapshots(checkpoints, job=None, include_savepoints=False, now_ms=None,
 
 
 def normalize_path(path):
-    """Compare snapshot paths across spellings (``file:/x``, ``file:///x``, ``/x``, trailing slashes)."""
+    """Compare snapshot paths across spellings (``file:/x``, ``file:///x``, ``/x``, trailing slashes, ``/_metadata``,
+    ``s3a://`` and ``s3p://`` for ``s3://``)."""
     if not path:
         return path
     text = path.rstrip("/")
@@ -266,6 +267,8 @@ def normalize_path(path):
         text = text[:-len("/_metadata")]
     if text.startswith("file:"):
         text = "/" + text[len("file:"):].lstrip("/")
+    elif re.match(r"^s3[ap]://", text):
+        text = "s3://" + text[len("s3a://"):]  # one bucket, whichever S3 file system plugin wrote the path
     return text
 
 

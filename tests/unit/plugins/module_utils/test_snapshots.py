@@ -269,3 +269,9 @@ def test_a_metadata_file_names_its_snapshot_directory():
     for path in ("file:/c/j/chk-12/_metadata", "file:///c/j/chk-12/_metadata/", "/c/j/chk-12"):
         assert snapshots.normalize_path(path) == "/c/j/chk-12", path
     assert snapshots.normalize_path("s3://b/sp/savepoint-1-2/_metadata") == "s3://b/sp/savepoint-1-2"
+    for path in ("s3a://b/ck/j/chk-3", "s3p://b/ck/j/chk-3/", "s3://b/ck/j/chk-3/_metadata"):
+        assert snapshots.normalize_path(path) == "s3://b/ck/j/chk-3", path
+    # REST (s3a, as the cluster wrote it) and a storage listing (s3) name one checkpoint once; the REST entry wins
+    rest = dict(id=3, external_path="s3a://b/ck/j/chk-3", source="rest", completed_at_ms=3)
+    listed = dict(id=3, external_path="s3://b/ck/j/chk-3", source="storage", completed_at_ms=3)
+    assert snapshots.merge_candidates([listed], [rest]) == [rest]
