@@ -405,9 +405,9 @@ class FlinkClient:
         """``/jobs/:id/checkpoints/config``; raises FlinkError(status 404) when checkpointing is off."""
         return self.get("/jobs/%s/checkpoints/config" % job_id)
 
-    def find_jobs(self, job_id=None, name=None, states=None):
-        """Jobs from ``/jobs/overview`` matching id, name and states, newest first."""
-        jobs = self.jobs_overview()
+    def find_jobs(self, job_id=None, name=None, states=None, overview=None):
+        """Jobs from ``/jobs/overview`` (or an ``overview`` read already) matching id, name and states, newest first."""
+        jobs = self.jobs_overview() if overview is None else overview
         if job_id:
             jobs = [j for j in jobs if j.get("jid") == job_id.lower()]  # Flink writes ids in lower case
         if name is not None:

@@ -60,14 +60,24 @@ def refusal_reason(settings, latest, max_age, method):
     return None
 
 
-def cluster_plan(specs, jobs_info, ledger_entries, ami_plan, max_age, method, target_ami):
+ENDED_STATES = ("FINISHED", "CANCELED", "FAILED", "SUSPENDED")
+
+
+def unlisted_jobs(overview, names):
+    """The active jobs of a ``/jobs/overview`` list whose name is not among the configured ``names``."""
+    return [dict(job=job.get("name"), job_id=job.get("jid"), state=job.get("state")) for job in overview
+            if job.get("state") not in ENDED_STATES and job.get("name") not in names]
+
+
+def cluster_plan(specs, jobs_info, ledger_entries, ami_plan, max_age, method, target_ami, unlisted=None):
     """Plan of a cluster: per-job lines, whether it is safe, and whether there is anything to do.
 
-    ``ami_plan``: the ami_rotation plan (a list of node dicts with ``action``).
+    ``ami_plan``: the ami_rotation plan (a list of node dicts with ``action``); ``unlisted``: active jobs that are
+    not configured (see unlisted_jobs): the node replacement would kill them without a pin.
     """
     active = {}
     for job in jobs_info:
-        if job.get("state") not in ("FINISHED", "CANCELED", "FAILED", "SUSPENDED"):
+        if job.get("state") not in ENDED_STATES:
             active.setdefault(job.get("name"), job)
     ledger_entries = ledger_entries or {}
     lines = [job_plan(spec, active.get(spec.get("name")), ledger_entries.get(spec.get("name")), max_age, method, target_ami)
@@ -84,11 +94,18 @@ def cluster_plan(specs, jobs_info, ledger_entries, ami_plan, max_age, method, ta
             line["action"] = "none"
             line["safe"] = True
             line["reason"] = None
-    elif refused:
-        status, reason = "refuse", "; ".join("%s: %s" % (line["job"], line["reason"]) for line in refused)
+    elif refused or unlisted:
+        reasons = ["%s: %s" % (line["job"], line["reason"]) for line in refused]
+        reasons.extend("%s: %s" % (job["job"], UNLISTED_REASON % (job["job_id"], job["state"])) for job in unlisted or [])
+        status, reason = "refuse", "; ".join(reasons)
     else:
         status, reason = "patch", None
-    return dict(status=status, reason=reason, jobs=lines, nodes_to_rotate=len(nodes_to_rotate), work=status == "patch")
+    return dict(status=status, reason=reason, jobs=lines, unlisted_jobs=list(unlisted or []),
+                nodes_to_rotate=len(nodes_to_rotate), work=status == "patch")
+
+
+UNLISTED_REASON = ("job %s (%s) runs on the cluster but is not in the jobs to patch: replacing the nodes would kill it "
+                   "without a pin; add it to the jobs (or stop it) first")
 
 
 def plan_lines(plan, cluster, strategy, target_ami):
@@ -101,4 +118,7 @@ def plan_lines(plan, cluster, strategy, target_ami):
             line["job"], line.get("state") or "-", line["action"], line.get("latest_checkpoint_id"),
             " (%.0fs old)" % age if age is not None else "",
             " - " + line["reason"] if line.get("reason") else ""))
+    for job in plan.get("unlisted_jobs") or []:
+        out.append("  job %s [%s] not in the jobs to patch%s" % (
+            job["job"], job["state"], " - refused: the node replacement would kill it" if plan["status"] == "refuse" else ""))
     return out

@@ -118,6 +118,13 @@ jobs:
   returned: always
   type: list
   elements: dict
+unlisted_jobs:
+  description:
+    - Active jobs on the cluster that are not in O(jobs) (job, job_id, state). Replacing the nodes would kill them
+      without a pin, so a cluster with work to do and such a job is refused.
+  returned: always
+  type: list
+  elements: dict
 nodes_to_rotate:
   description: Number of nodes not on the target AMI.
   returned: always
@@ -156,14 +163,16 @@ def plan(module):
     names = [spec.get("name") for spec in params["jobs"]]
     if not all(names) or len(set(names)) != len(names):
         module.fail_json(msg="every job needs a unique name; got %r" % names)
-    infos = []
+    infos, unlisted = [], []
     if params["reachable"]:
         client = module.client
+        overview = client.jobs_overview()
         for name in names:
             infos.extend(ops.job_plan_details(client, job, params["checkpoint_dir"], aws_options(params))
-                         for job in client.find_jobs(name=name))
+                         for job in client.find_jobs(name=name, overview=overview))
+        unlisted = _plan.unlisted_jobs(overview, names)
     result = _plan.cluster_plan(params["jobs"], infos, ledger_entries(params), params["ami_plan"],
-                                params["max_checkpoint_age"], params["method"], params["target_ami"])
+                                params["max_checkpoint_age"], params["method"], params["target_ami"], unlisted)
     result["lines"] = _plan.plan_lines(result, params["cluster"], params["strategy"], params["target_ami"])
     result["changed"] = False
     return result

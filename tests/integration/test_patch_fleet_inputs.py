@@ -83,6 +83,32 @@ def test_bad_inventory_fails_before_any_change(ansible, one_cluster, label, chan
     assert FlinkRest(one_cluster["flink"].url).job_status(one_cluster["job_id"]) == "RUNNING", label
 
 
+def test_a_job_left_out_refuses_the_cluster_and_the_report_says_why(ansible, one_cluster, submit_test_job, workdir):
+    """A second job runs on the cluster but is not in flink_patch_jobs: replacing the nodes would kill it without a
+    pin, so the cluster is refused before anything changes. The report carries the cause of a failure that came before
+    any change (here: the refusal, and a target AMI that does not exist)."""
+    flink, job_id = one_cluster["flink"], one_cluster["job_id"]
+    side = submit_test_job(flink, os.path.join(workdir, "side"), checkpoint_interval=300, name="side-job")
+    before = snapshot(one_cluster["ec2"], one_cluster["autoscaling"])
+    reports = os.path.join(workdir, "reports")
+    no_ami = ansible.run_playbook(PLAYBOOK, inventory=broken(one_cluster["inventory"], flink_patch_target_ami_id="ami-0123456789abcdef0"),
+                                  env=one_cluster["env"])
+    assert no_ami.rc != 0 and "ami-0123456789abcdef0" in no_ami.stdout, no_ami.describe()
+    cluster = localfleet.newest_report(reports)[0]["clusters"]["one"]
+    assert cluster["status"] == "failed" and "ami-0123456789abcdef0" in cluster["error"] and "not found" in cluster["error"], cluster
+    run = ansible.run_playbook(PLAYBOOK, inventory=one_cluster["inventory"], env=one_cluster["env"])
+    assert run.rc != 0, run.describe()
+    message = "side-job: job %s (RUNNING) runs on the cluster but is not in the jobs to patch" % side
+    assert message in run.stdout, run.describe()
+    cluster = localfleet.newest_report(reports)[0]["clusters"]["one"]
+    assert cluster["status"] == "refused" and message in cluster["error"], cluster
+    assert any("job side-job [RUNNING] not in the jobs to patch - refused" in line for line in cluster["plan"]), cluster["plan"]
+    assert snapshot(one_cluster["ec2"], one_cluster["autoscaling"]) == before
+    rest = FlinkRest(flink.url)
+    assert rest.job_status(job_id) == "RUNNING" and rest.job_status(side) == "RUNNING"
+    assert not os.path.exists(os.path.join(workdir, "ledger", "one", localfleet.JOB_NAME + ".json")), "no pin was taken"
+
+
 def _groups(autoscaling):
     """``{asg: (instance ids, launch template version)}`` of every ASG."""
     return dict((g["AutoScalingGroupName"], (sorted(i["InstanceId"] for i in g["Instances"]), g["LaunchTemplate"]["Version"]))

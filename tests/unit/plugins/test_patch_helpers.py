@@ -67,6 +67,28 @@ def test_plan_skips_a_cluster_on_target_with_jobs_running_and_resumes_unfinished
     assert lines[0].startswith("prod: PATCH (in_place, target ami-2)") and "resume" in lines[1]
 
 
+def test_plan_refuses_a_cluster_running_a_job_it_was_not_told_about():
+    overview = [dict(name="orders", jid="a" * 32, state="RUNNING"), dict(name="side", jid="b" * 32, state="RUNNING"),
+                dict(name="old-run", jid="c" * 32, state="CANCELED")]
+    unlisted = plan_mod.unlisted_jobs(overview, ["orders"])
+    assert unlisted == [dict(job="side", job_id="b" * 32, state="RUNNING")]
+    plan = plan_mod.cluster_plan([dict(name="orders")], [running()], {}, [dict(action="replace")], 900, "auto", "ami-2",
+                                 unlisted)
+    assert plan["status"] == "refuse" and not plan["work"] and plan["unlisted_jobs"] == unlisted
+    assert "side: job %s (RUNNING) runs on the cluster but is not in the jobs to patch" % ("b" * 32) in plan["reason"]
+    assert any("job side [RUNNING] not in the jobs to patch - refused" in line
+               for line in plan_mod.plan_lines(plan, "c1", "in_place", "ami-2"))
+    # no jobs configured at all, one running: refused too; none running: a cluster without jobs is patched
+    empty = plan_mod.cluster_plan([], [], {}, [dict(action="replace")], 900, "auto", "ami-2",
+                                  plan_mod.unlisted_jobs(overview, []))
+    assert empty["status"] == "refuse" and "orders" in empty["reason"] and "side" in empty["reason"]
+    assert plan_mod.cluster_plan([], [], {}, [dict(action="replace")], 900, "auto", "ami-2", [])["status"] == "patch"
+    # nothing to rotate: nothing to refuse
+    on_target = plan_mod.cluster_plan([dict(name="orders")], [running()], {}, [dict(action="skip")], 900, "auto", "ami-2",
+                                      unlisted)
+    assert on_target["status"] == "skip"
+
+
 def test_inventory_errors(tmp_path):
     jar = tmp_path / "job.jar"
     jar.write_bytes(b"PK")
