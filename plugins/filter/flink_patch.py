@@ -18,6 +18,11 @@ import re
 STRATEGIES = ("blue_green", "in_place")
 
 
+# The keys of a flink_patch_jobs entry (what the restore passes to flinkops.fleet.flink_job): a misspelt one would be
+# ignored, and the job restored without the setting.
+JOB_KEYS = ("name", "jar", "entry_class", "args", "parallelism", "flink_config", "claim_mode", "allow_non_restored_state")
+
+
 def inventory_errors(settings):
     """Problems in one cluster's settings: ``jobs``, ``strategy``, ``asg_names``, ``node_filters``, target AMI sources."""
     errors = []
@@ -37,6 +42,9 @@ def inventory_errors(settings):
             errors.append("job #%d has no name" % (index + 1))
             continue
         names.append(job["name"])
+        unknown = sorted(set(job) - set(JOB_KEYS))
+        if unknown:
+            errors.append("job %s: unknown key(s) %s (a job has %s)" % (job["name"], ", ".join(unknown), ", ".join(JOB_KEYS)))
         if not application or job.get("jar"):
             errors.extend(_jar_errors(job))
         if job.get("args") is not None and not isinstance(job.get("args"), list):

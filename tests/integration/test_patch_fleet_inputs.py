@@ -60,6 +60,7 @@ CASES = [
     ("unknown strategy", dict(flink_patch_strategy="rolling"), "rolling"),
     ("missing job jar", dict(jobs=_job_setting(jar="/nonexistent/job.jar")), "/nonexistent/job.jar does not exist"),
     ("duplicate job names", dict(jobs=_duplicate_job), "duplicate job names: fleet-test-job"),
+    ("misspelt job key", dict(jobs=_job_setting(paralelism=2)), "job fleet-test-job: unknown key(s) paralelism"),
     # caught by the restore's own argument checks, run read-only before the fence
     ("job parallelism not a number", dict(jobs=_job_setting(parallelism="four")), "unable to convert to int"),
     ("unknown claim mode", dict(jobs=_job_setting(claim_mode="legacy")), "claim_mode must be one of"),

@@ -96,11 +96,13 @@ def test_inventory_errors(tmp_path):
                 node_filters={"tag:flink:cluster": "x"}, target_ami_id="ami-1")
     assert filters.inventory_errors(good) == []
     bad = dict(good, strategy="rolling", jobs=[dict(name="a", jar="/nope.jar"), dict(name="a", jar=str(jar)), dict(jar="x"),
-                                               dict(name="c", jar=str(jar), args="--x 1")],
+                                               dict(name="c", jar=str(jar), args="--x 1"),
+                                               dict(name="d", jar=str(jar), paralelism=2)],
                node_filters={}, target_ami_ssm_parameter="/p")
     errors = "; ".join(filters.inventory_errors(bad))
     for text in ("unknown strategy 'rolling'", "/nope.jar does not exist", "duplicate job names: a", "job #3 has no name",
-                 "args must be a list", "no nodes selected", "exactly one of target_ami_id"):
+                 "args must be a list", "no nodes selected", "exactly one of target_ami_id",
+                 "job d: unknown key(s) paralelism (a job has name, jar, entry_class, args, parallelism"):
         assert text in errors, (text, errors)
     app = dict(good, application_mode=True, jobs=[dict(name="a"), dict(name="b")])
     app_errors = "; ".join(filters.inventory_errors(app))
