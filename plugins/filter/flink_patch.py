@@ -23,9 +23,34 @@ STRATEGIES = ("blue_green", "in_place")
 JOB_KEYS = ("name", "jar", "entry_class", "args", "parallelism", "flink_config", "claim_mode", "allow_non_restored_state")
 
 
-def inventory_errors(settings):
-    """Problems in one cluster's settings: ``jobs``, ``strategy``, ``asg_names``, ``node_filters``, target AMI sources."""
+# Lower bounds of the role's numeric settings (variable suffix: (bound, whether the bound itself is allowed)). Checked
+# before anything changes: a wait of 0 or less would only fail once the jobs are stopped and the nodes rotating.
+NUMBER_BOUNDS = {
+    "job_timeout": (0, False), "request_timeout": (0, False), "max_checkpoint_age": (0, False),
+    "rotation_wait_timeout": (0, False), "rotation_wait_delay": (0, True), "rotation_batch_size": (0, True),
+    "watch_seconds": (0, True), "cluster_wait_retries": (1, True), "cluster_wait_delay": (0, True),
+}
+
+
+def number_errors(numbers):
+    """Problems in the numeric settings ``numbers`` (``{suffix: value}``, see NUMBER_BOUNDS)."""
     errors = []
+    for name, value in sorted((numbers or {}).items()):
+        bound, inclusive = NUMBER_BOUNDS[name]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            errors.append("flink_patch_%s must be a number (got %r)" % (name, value))
+            continue
+        if number < bound or (number == bound and not inclusive):
+            errors.append("flink_patch_%s must be %s %s (got %s)" % (name, ">=" if inclusive else "greater than", bound, value))
+    return errors
+
+
+def inventory_errors(settings):
+    """Problems in one cluster's settings: ``jobs``, ``strategy``, ``asg_names``, ``node_filters``, target AMI sources,
+    ``numbers`` (see number_errors)."""
+    errors = number_errors(settings.get("numbers"))
     strategy = settings.get("strategy")
     if strategy not in STRATEGIES:
         errors.append("unknown strategy %r (use %s)" % (strategy, " or ".join(STRATEGIES)))

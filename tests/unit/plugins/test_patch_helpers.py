@@ -104,6 +104,15 @@ def test_inventory_errors(tmp_path):
                  "args must be a list", "no nodes selected", "exactly one of target_ami_id",
                  "job d: unknown key(s) paralelism (a job has name, jar, entry_class, args, parallelism"):
         assert text in errors, (text, errors)
+    numbers = dict(job_timeout=300, request_timeout=10.0, max_checkpoint_age=900, rotation_wait_timeout=900,
+                   rotation_wait_delay=0, rotation_batch_size=0, watch_seconds=0, cluster_wait_retries=1, cluster_wait_delay=0)
+    assert filters.inventory_errors(dict(good, numbers=numbers)) == []
+    wrong = dict(numbers, job_timeout=0, rotation_wait_timeout=-1, rotation_wait_delay=-3, rotation_batch_size=-1,
+                 cluster_wait_retries=0, request_timeout="soon")
+    assert filters.inventory_errors(dict(good, numbers=wrong)) == [
+        "flink_patch_cluster_wait_retries must be >= 1 (got 0)", "flink_patch_job_timeout must be greater than 0 (got 0)",
+        "flink_patch_request_timeout must be a number (got 'soon')", "flink_patch_rotation_batch_size must be >= 0 (got -1)",
+        "flink_patch_rotation_wait_delay must be >= 0 (got -3)", "flink_patch_rotation_wait_timeout must be greater than 0 (got -1)"]
     app = dict(good, application_mode=True, jobs=[dict(name="a"), dict(name="b")])
     app_errors = "; ".join(filters.inventory_errors(app))
     assert "needs bootstrap_parameter" in app_errors and "exactly one job (got 2)" in app_errors

@@ -13,7 +13,6 @@ __metaclass__ = type
 
 import base64
 import json
-import socket
 import ssl
 import threading
 import time
@@ -33,6 +32,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
     parse_duration,
     summarize_throwable,
 )
+from tests.harness.ports import free_port
 
 JOB_A = "a" * 32
 JOB_B = "b" * 32
@@ -148,9 +148,8 @@ def client_for(server_or_url, **kwargs):
 
 
 def unused_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    # below the ephemeral range: an outgoing connection cannot take it before the test's server binds it
+    return free_port()
 
 
 # ------------------------------------------------------------------------------------------- retries
