@@ -15,6 +15,8 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import bound_errors
+
 STRATEGIES = ("blue_green", "in_place")
 
 
@@ -32,25 +34,10 @@ NUMBER_BOUNDS = {
 }
 
 
-def number_errors(numbers):
-    """Problems in the numeric settings ``numbers`` (``{suffix: value}``, see NUMBER_BOUNDS)."""
-    errors = []
-    for name, value in sorted((numbers or {}).items()):
-        bound, inclusive = NUMBER_BOUNDS[name]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            errors.append("flink_patch_%s must be a number (got %r)" % (name, value))
-            continue
-        if number < bound or (number == bound and not inclusive):
-            errors.append("flink_patch_%s must be %s %s (got %s)" % (name, ">=" if inclusive else "greater than", bound, value))
-    return errors
-
-
 def inventory_errors(settings):
     """Problems in one cluster's settings: ``jobs``, ``strategy``, ``asg_names``, ``node_filters``, target AMI sources,
-    ``numbers`` (see number_errors)."""
-    errors = number_errors(settings.get("numbers"))
+    ``numbers`` (``{variable suffix: value}``, see NUMBER_BOUNDS)."""
+    errors = bound_errors(settings.get("numbers") or {}, NUMBER_BOUNDS, prefix="flink_patch_")
     strategy = settings.get("strategy")
     if strategy not in STRATEGIES:
         errors.append("unknown strategy %r (use %s)" % (strategy, " or ".join(STRATEGIES)))

@@ -80,13 +80,27 @@ HEX_ID_OPTIONS = ("job_id", "trigger_id")
 NAME_OPTIONS = ("name", "job_name", "job_id")
 
 
+def bound_errors(values, bounds, prefix=""):
+    """Messages for the ``values`` (a dict; None values are skipped) below their ``bounds`` (``{name: (bound, whether
+    the bound itself is allowed)}``), or not numbers; ``prefix`` goes before each name (a role's variable prefix)."""
+    errors = []
+    for name, (bound, inclusive) in sorted(bounds.items()):
+        value = values.get(name)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            errors.append("%s%s must be a number (got %r)" % (prefix, name, value))
+            continue
+        if number < bound or (number == bound and not inclusive):
+            errors.append("%s%s must be %s %s (got %s)" % (prefix, name, ">=" if inclusive else "greater than", bound, value))
+    return errors
+
+
 def option_errors(params):
     """What is wrong with the shared numeric and location options of ``params`` (a list of messages)."""
-    errors = []
-    for name, (bound, inclusive) in sorted(LOWER_BOUNDS.items()):
-        value = params.get(name)
-        if value is not None and (value < bound or (value == bound and not inclusive)):
-            errors.append("%s must be %s %s (got %s)" % (name, ">=" if inclusive else "greater than", bound, value))
+    errors = bound_errors(params, LOWER_BOUNDS)
     for name in TLS_FILE_OPTIONS:
         value = params.get(name)
         if value and not os.path.exists(value):

@@ -233,10 +233,10 @@ def absent(module):
     params = module.params
     path = params["path"]
     started = time.monotonic()
-    existed = savepoint_exists(path, aws_options(params))
+    existed, snapshot = savepoint_exists(path, aws_options(params))
     if existed is False:
         return dict(changed=False, savepoint_path=path, existed=False, duration_seconds=0.0)
-    if existed and not is_snapshot(path, aws_options(params)):
+    if not snapshot:
         module.fail_json(msg="refusing to dispose %s: it is no savepoint (there is no _metadata in it)" % path,
                          savepoint_path=path, existed=True)
     needing = [] if params["force"] else ops.jobs_needing(module.client, path)
@@ -249,25 +249,23 @@ def absent(module):
     return dict(changed=True, savepoint_path=path, existed=existed, duration_seconds=round(time.monotonic() - started, 3))
 
 
-def is_snapshot(path, aws):
-    """Whether ``path`` (readable, existing) is a snapshot Flink can dispose: its ``_metadata`` or a directory with one."""
-    if path.rstrip("/").endswith("/_metadata"):
-        return True
-    try:
-        return storage_mod.open_storage(path, aws=aws).metadata_time(path) is not None
-    except storage_mod.StorageError:
-        return True  # unreadable here: the JobManager decides
-
-
 def savepoint_exists(path, aws):
-    """True/False when the savepoint's storage is readable from here, None when it is not."""
+    """``(exists, is a snapshot)`` of ``path`` where its storage is readable from here; ``(None, True)`` when it is not
+    (the JobManager decides). A snapshot is a ``_metadata`` file or a directory with one: Flink disposes nothing else."""
     try:
         store = storage_mod.open_storage(path, aws=aws)
-        return store.exists(path)
+        if not store.exists(path):
+            return False, False
     except storage_mod.StorageError as exc:
         if "malformed" in exc.message or "unsupported" in exc.message:
             raise
-        return None
+        return None, True
+    if path.rstrip("/").endswith("/_metadata"):
+        return True, True
+    try:
+        return True, store.metadata_time(path) is not None
+    except storage_mod.StorageError:
+        return True, True
 
 
 def run(module):

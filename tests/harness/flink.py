@@ -7,7 +7,6 @@ TaskManager run as ``bin/*.sh start-foreground`` children (they ``exec`` java, s
 and are stopped by PID.
 """
 
-import fcntl
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ import requests
 import yaml
 
 from tests.harness.flinkdist import build_flink_home
-from tests.harness.paths import CACHE_DIR, ensure_dir, sandbox_env
+from tests.harness.paths import CACHE_DIR, ensure_dir, file_lock, sandbox_env
 from tests.harness.ports import LOOPBACK, free_port, port_in_use, wait_ports_free
 from tests.harness.procs import start_process, stop_process
 from tests.harness.rest import FlinkRest
@@ -63,8 +62,7 @@ def ensure_cds_archives(flink_home):
     """Write the archives once (a training cluster started and stopped; ~6 s); returns cds_archives() (None if the
     JVM wrote none: clusters then start without)."""
     directory = ensure_dir(_cds_dir(flink_home))
-    with open(os.path.join(directory, ".lock"), "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock("cds-" + os.path.basename(directory)):
         if cds_archives(flink_home) is None:
             workdir = os.path.join(directory, "training")
             shutil.rmtree(workdir, ignore_errors=True)
