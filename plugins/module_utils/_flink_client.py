@@ -21,8 +21,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import re
+import threading
 import time
 import uuid
 
@@ -32,6 +34,10 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._http import HttpTr
 TERMINAL_STATES = frozenset(("FINISHED", "CANCELED", "FAILED"))
 # SUSPENDED is terminal for this JobManager only (the job may be recovered elsewhere).
 LOCALLY_TERMINAL_STATES = TERMINAL_STATES | frozenset(("SUSPENDED",))
+# the configuration keys that turn on JobManager high availability (current, deprecated and legacy spellings), and
+# their values that mean "none"
+HA_KEYS = ("high-availability.type", "high-availability", "high-availability.mode", "recovery.mode")
+NO_HA_VALUES = ("none", "standalone")
 ACTIVE_STATES = frozenset(("INITIALIZING", "CREATED", "RUNNING", "FAILING", "CANCELLING", "RESTARTING", "RECONCILING"))
 RETRY_STATUSES = frozenset((502, 503, 504))
 DEFAULT_CACHE_SECONDS = 3.0
@@ -63,6 +69,8 @@ class FlinkError(Exception):
         self.body = body
         # what had already happened when the failure came (say changed=True and the pin after a fence)
         self.result = result or {}
+        # a request that changes something went out whole and got no answer: Flink may have carried it out
+        self.unanswered = False
 
     def __str__(self):
         parts = [self.message]
@@ -77,14 +85,17 @@ class FlinkError(Exception):
         return text
 
     def restated(self, message, **result):
-        """The same failure (method, URL, status, Flink's message, job) told as ``message``; ``result`` adds fields
-        for ``fail_json``."""
-        return FlinkError(message, method=self.method, url=self.url, status=self.status, flink_message=self.flink_message,
-                          job=self.job, body=self.body, result=dict(self.result, **result))
+        """The same failure (its kind, method, URL, status, Flink's message, job) told as ``message``; ``result`` adds
+        fields for ``fail_json``."""
+        error = type(self)(message, method=self.method, url=self.url, status=self.status, flink_message=self.flink_message,
+                           job=self.job, body=self.body, result=dict(self.result, **result))
+        error.unanswered = self.unanswered
+        return error
 
     def to_result(self):
-        """Fields a module adds to ``fail_json`` next to ``msg``."""
-        return dict(self.result, url=self.url, status=self.status, flink_message=self.flink_message, method=self.method)
+        """Fields a module adds to ``fail_json`` next to ``msg`` (``http_method``: ``method`` is a module's own result,
+        e.g. how flink_checkpointing suspended)."""
+        return dict(self.result, url=self.url, status=self.status, flink_message=self.flink_message, http_method=self.method)
 
 
 class FlinkConnectionError(FlinkError):
@@ -189,8 +200,30 @@ def is_trigger_id(value):
     return bool(value) and re.match(r"^[0-9a-fA-F]{32}$", str(value)) is not None
 
 
+_DEADLINES = threading.local()
+# the least time a request gets when a wait's deadline is (nearly) reached: its last look at Flink
+LAST_REQUEST_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def request_deadline(deadline):
+    """Within the block, REST requests end by ``deadline`` (monotonic s; nested blocks keep the earliest): a request
+    that hangs, and the retries after it, cannot make a wait outlast its timeout by more than LAST_REQUEST_SECONDS."""
+    previous = getattr(_DEADLINES, "deadline", None)
+    _DEADLINES.deadline = deadline if previous is None else min(previous, deadline)
+    try:
+        yield
+    finally:
+        _DEADLINES.deadline = previous
+
+
+def _time_left():
+    deadline = getattr(_DEADLINES, "deadline", None)
+    return None if deadline is None else deadline - time.monotonic()
+
+
 class Poller:
-    """Sub-second polling with exponential backoff and a deadline."""
+    """Sub-second polling with exponential backoff and a deadline (which also bounds the requests of each poll)."""
 
     def __init__(self, timeout, interval=0.05, max_interval=0.5, backoff=1.5, clock=time.monotonic, sleep=time.sleep):
         self.timeout = float(timeout)
@@ -217,7 +250,8 @@ class Poller:
         delay = self.interval
         while True:
             self.polls += 1
-            done, value = check()
+            with request_deadline(self.deadline):
+                done, value = check()
             if done:
                 return value
             remaining = self.remaining()
@@ -283,26 +317,46 @@ class FlinkClient:
         retry = (method == "GET") if retry is None else retry
         attempts = 1 + (self.retries if retry else 0)
         delay = self.retry_backoff
+        sent = False
         for attempt in range(1, attempts + 1):
+            left = _time_left()
+            timeout = self.timeout if left is None else min(self.timeout, max(LAST_REQUEST_SECONDS, left))
             try:
-                response = self.transport.request(method, url, json=body, params=params, files=files, timeout=self.timeout,
+                response = self.transport.request(method, url, json=body, params=params, files=files, timeout=timeout,
                                                   idempotent=retry)
             except TransportError as exc:
                 if exc.kind == "tls":  # a TLS failure does not heal by retrying
                     raise FlinkConnectionError("TLS error talking to Flink: %s" % exc, method=method, url=url)
                 if exc.kind == "config":
                     raise FlinkConnectionError(str(exc), method=method, url=url)
-                if attempt < attempts:
+                sent = sent or exc.sent
+                if attempt < attempts and self._may_retry(delay):
                     time.sleep(delay)
                     delay *= 2
                     continue
-                raise FlinkConnectionError("cannot reach Flink REST API (%s)" % _exc_reason(exc), method=method, url=url)
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                raise self._unreachable(method, url, exc, sent)
+            if response.status_code in RETRY_STATUSES and attempt < attempts and self._may_retry(delay):
                 time.sleep(delay)
                 delay *= 2
                 continue
             return self._decode(method, url, response, expect_json)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _may_retry(delay):
+        """Whether a retry after ``delay`` s still ends before the deadline of the wait it serves (if any)."""
+        left = _time_left()
+        return left is None or left > delay
+
+    @staticmethod
+    def _unreachable(method, url, exc, sent):
+        if method == "GET" or not sent:
+            return FlinkConnectionError("cannot reach Flink REST API (%s)" % _exc_reason(exc), method=method, url=url)
+        # The request went out whole: Flink may have carried it out and only its answer was lost.
+        error = FlinkConnectionError("no answer from the Flink REST API (%s) to a request it may have carried out"
+                                     % _exc_reason(exc), method=method, url=url, result=dict(changed=True))
+        error.unanswered = True
+        return error
 
     @staticmethod
     def _decode(method, url, response, expect_json):
@@ -374,6 +428,22 @@ class FlinkClient:
         refresh = DEFAULT_CACHE_SECONDS if refresh is None else refresh
         stats = parse_duration(conf.get("rest.cache.checkpoint-statistics.timeout"))
         return dict(execution_graph=refresh, checkpoint_stats=refresh if stats is None else stats)
+
+    def without_high_availability(self):
+        """True when the JobManager's configuration is known and sets no high-availability services.
+
+        Without HA a job's completed checkpoints are kept in memory (Flink's standalone checkpoint store, which
+        cannot fail to add one); with HA a checkpoint is completed only once its pointer is in ZooKeeper or a
+        ConfigMap, and one that could not be added is discarded after its ``_metadata`` was written.
+        """
+        conf = self.jobmanager_config()
+        if not conf:
+            return False  # not known (no JobManager configuration offered)
+        for key in HA_KEYS:
+            value = str(conf.get(key) or "").strip().lower()
+            if value and value not in NO_HA_VALUES:
+                return False
+        return True
 
     def checkpoint_storage_dir(self):
         """The cluster-wide checkpoint directory, when configured (None otherwise)."""
@@ -511,7 +581,13 @@ class FlinkClient:
         body = dict(body or {})
         trigger_id = trigger_id or new_trigger_id()
         body["triggerId"] = trigger_id
-        answer = self.post(path, body=body, retry=True)
+        try:
+            answer = self.post(path, body=body, retry=True)
+        except FlinkError as exc:
+            if exc.unanswered:  # Flink may have started it: the trigger id finds it (pass it as trigger_id to join)
+                raise exc.restated("%s; if Flink started the operation, its trigger id is %s" % (exc.message, trigger_id),
+                                   trigger_id=trigger_id)
+            raise
         return answer.get("request-id") or trigger_id
 
     def operation_status(self, path):

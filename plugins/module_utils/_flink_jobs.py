@@ -22,6 +22,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
     TERMINAL_STATES,
     is_trigger_id,
     poll,
+    request_deadline,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
@@ -50,8 +51,9 @@ def restore_target(value):
     raise FlinkError("restore_from must be a path or a checkpoint dict, not %s" % type(value).__name__)
 
 
-def active_jobs(client, name):
-    return [j for j in client.find_jobs(name=name) if j.get("state") not in LOCALLY_TERMINAL_STATES]
+def active_jobs(client, name, named=None):
+    """The jobs named ``name`` that are not terminal (``named``: the jobs of that name when already read)."""
+    return [j for j in (client.find_jobs(name=name) if named is None else named) if j.get("state") not in LOCALLY_TERMINAL_STATES]
 
 
 def ensure_running(client, params, check_mode):
@@ -247,12 +249,13 @@ def ensure_canceled(client, params, check_mode):
         return dict(changed=False, name=params["name"], job_id=params["job_id"], state=None)
     if check_mode:
         return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"))
-    client.cancel(job["jid"])
-    try:
-        state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
-    except FlinkError as exc:
-        exc.result.update(changed=True, name=job.get("name"), job_id=job["jid"])  # the cancel is under way
-        raise
+    with request_deadline(time.monotonic() + params["timeout"]):  # a hanging cancel request counts against timeout
+        client.cancel(job["jid"])
+        try:
+            state = client.wait_job_state(job["jid"], TERMINAL_STATES, params["timeout"])[0]
+        except FlinkError as exc:
+            exc.result.update(changed=True, name=job.get("name"), job_id=job["jid"])  # the cancel is under way
+            raise
     return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=state)
 
 

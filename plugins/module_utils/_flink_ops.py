@@ -30,6 +30,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client impor
     ACTIVE_STATES,
     FlinkError,
     FlinkOperationFailed,
+    FlinkTimeoutError,
     FlinkUnsupported,
     LOCALLY_TERMINAL_STATES,
     TERMINAL_STATES,
@@ -44,6 +45,9 @@ CACHE_MARGIN = 0.1  # seconds added to a cache timeout before a read counts as f
 FAST_POLL = 0.05  # longest poll interval while a job is down (fence, restore): each poll can add it to the downtime
 NATIVE_ROUTE = "/jobs/%s/checkpointing"
 NATIVE_STATUS_ROUTE = "/jobs/%s/checkpointing-suspension/%s"
+# how long a run whose answer was lost is looked for (at least; 3 request timeouts when longer): the JobManager answers
+# once it has built the job's graph from the jar and submitted it, so the job appears about when the answer would have
+SUBMIT_GRACE = 10.0
 
 
 class JobError(FlinkError):
@@ -91,7 +95,9 @@ def preflight(client, job, require_retention=True, allow_no_checkpoint=False, st
     if not has_checkpoint:
         # A cached statistics view of a fast-checkpointing job can show every entry as discarded (subsumed
         # since), so "has completed a checkpoint" is read from the counts.
-        has_checkpoint = snapshots.completed_count(client.checkpoints(job_id)) > 0
+        stats = client.checkpoints(job_id)
+        # a job restored from a snapshot that has not completed a checkpoint since still has that snapshot as its state
+        has_checkpoint = snapshots.completed_count(stats) > 0 or restore_point_entry(stats) is not None
     if not has_checkpoint and not allow_no_checkpoint:
         raise JobError("refusing to stop job %s: it has no completed checkpoint yet (set allow_no_checkpoint to "
                        "accept a restart from empty state)" % label,
@@ -136,27 +142,35 @@ def newest_complete(listing):
 
 
 # --------------------------------------------------------------------------- finality
-def final_checkpoint(client, job_id, event_at, store=None, base=None, include_savepoints=False, timeout=60.0):
+def final_checkpoint(client, job_id, event_at, store=None, base=None, include_savepoints=False, timeout=60.0,
+                     ended=None):
     """The last completed checkpoint of a job whose checkpointing ended at ``event_at`` (monotonic clock).
 
     Returns ``(entry, reason)``; entry is the raw REST entry (None when the job never completed one).
     Fast path: a REST view (even a cached one) lists the newest ``chk-N/_metadata`` of storage as completed;
-    renewed views are polled for that until the cache period since ``event_at`` has passed. Otherwise (or
-    without storage) the REST checkpoint-statistics cache is waited out from ``event_at`` and read again.
+    or storage alone is the record (see storage_is_final: pass ``ended``, the job's overview entry with the
+    terminal state a fresh status read returned). Otherwise renewed views are polled for the newest of storage until
+    the cache period since ``event_at`` has passed, and (without storage) the REST checkpoint-statistics cache is
+    waited out from ``event_at`` and read again.
     """
     stats = client.checkpoints(job_id)
     entry = snapshots.latest_completed(stats, include_savepoints)
     newest = None
     if store is not None:
         newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
-        if newest is None and entry is None:
-            return None, "no chk-N/_metadata in storage: the job never completed a checkpoint"
+        restore_point = restore_point_entry(stats)
+        if newest is None and entry is None and restore_point is not None:
+            # the restore is known to any view made after the job started; nothing of its own completed
+            return restore_point, RESTORE_POINT_REASON
         if newest is not None:
             # Even a stale view proves completion (it is final); storage proves nothing newer exists.
-            known = snapshots.completed_entry(stats, newest["id"])
+            newer = _newer_in_view(stats, newest)  # storage lost a completed one: it is not the record
+            known = None if newer else snapshots.completed_entry(stats, newest["id"])
             if known is not None and not (include_savepoints and entry and entry.get("is_savepoint") and
                                           (entry.get("id") or 0) > (known.get("id") or 0)):
                 return known, "chk-%s is the newest _metadata in storage and REST reports it completed" % newest["id"]
+            if not (include_savepoints or newer) and storage_is_final(client, stats, newest, ended):
+                return storage_entry(newest), STORAGE_FINAL_REASON % (newest["id"], ended["state"])
     ttl = client.cache_timeouts()["checkpoint_stats"]
     fresh_at = event_at + ttl + CACHE_MARGIN
     if fresh_at - time.monotonic() > timeout:
@@ -171,8 +185,62 @@ def final_checkpoint(client, job_id, event_at, store=None, base=None, include_sa
     if wait > 0:
         time.sleep(wait)
     stats = client.checkpoints(job_id)
-    entry = snapshots.latest_completed(stats, include_savepoints)
+    entry = snapshots.latest_completed(stats, include_savepoints) or restore_point_entry(stats)
+    if entry is not None and entry.get("restore_point"):
+        return entry, RESTORE_POINT_REASON
     return entry, "read %.2fs after checkpointing ended (REST cache %.2fs)" % (ttl + CACHE_MARGIN, ttl)
+
+
+# the terminal states reached through DefaultExecutionGraph.onTerminalState, which shuts the checkpoint coordinator
+# down in the same JobManager main-thread step as the state change (a status read cannot come between them)
+COORDINATOR_ENDED_STATES = frozenset(("CANCELED", "FAILED"))
+STORAGE_FINAL_REASON = ("chk-%s is the newest _metadata in storage, the record of completed checkpoints: the job is %s "
+                        "(its checkpoint coordinator has shut down) and the cluster has no high availability (a "
+                        "checkpoint whose _metadata is written is completed)")
+
+
+def storage_is_final(client, stats, newest, ended):
+    """Whether ``newest`` (the newest complete ``chk-N`` of the job's storage) is its last completed checkpoint, with
+    no REST view to confirm it (the statistics cache may hold a view from before the job ended).
+
+    It is when all of these hold:
+    * ``ended`` (the job's overview entry) has a terminal state where the coordinator has shut down, read fresh: a
+      checkpoint completes under the coordinator's lock and shutdown takes it, so nothing completes after, and the
+      status route answers after the main-thread step that shut the coordinator down;
+    * the cluster runs without high availability: the standalone checkpoint store adds a checkpoint right after its
+      ``_metadata`` is written, and cannot fail to (an HA store can, and its checkpoint is then discarded);
+    * nothing says otherwise: the (possibly stale) view does not list ``newest`` as failed (the caller has checked
+      that it knows no newer completed one), and ``newest`` was written after the job started (not left by an
+      earlier run under the same job id).
+    """
+    if not ended or ended.get("state") not in COORDINATOR_ENDED_STATES or not client.without_high_availability():
+        return False
+    started_ms = ended.get("start-time") or 0
+    if started_ms <= 0 or not newest.get("metadata_time") or newest["metadata_time"] * 1000.0 < started_ms:
+        return False
+    history = (stats or {}).get("history") or []
+    return not any(item.get("id") == newest["id"] and item.get("status") == "FAILED" for item in history if item)
+
+
+def storage_entry(newest):
+    """A storage listing entry as a completed checkpoint entry of ``/jobs/:id/checkpoints``."""
+    completed = int(newest["metadata_time"] * 1000) if newest.get("metadata_time") else None
+    return dict(id=newest["id"], external_path=newest["path"], status="COMPLETED", is_savepoint=False,
+                checkpoint_type="CHECKPOINT", latest_ack_timestamp=completed, discarded=False, source="storage")
+
+
+RESTORE_POINT_REASON = ("the job has completed no checkpoint since it was restored: the snapshot it was restored from "
+                        "is its last state")
+
+
+def restore_point_entry(stats):
+    """What a job that has completed no checkpoint (``stats``: its ``/jobs/:id/checkpoints``) was restored from, as a
+    completed REST entry (its last state: a restart from nothing would lose it), or None."""
+    restored = snapshots.restored_from_rest(stats)
+    if restored is None or not restored["external_path"] or snapshots.latest_completed(stats, include_savepoints=True):
+        return None
+    return dict(id=restored["id"], external_path=restored["external_path"], status="COMPLETED",
+                is_savepoint=restored["kind"] == "savepoint", restore_point=True)
 
 
 def _poll_until_known(client, job_id, store, base, until):
@@ -183,10 +251,23 @@ def _poll_until_known(client, job_id, store, base, until):
         time.sleep(min(delay, max(0.0, until - time.monotonic())))
         delay = min(delay * 1.5, 0.25)
         newest = newest_complete(storage_mod.scan_checkpoints(store, base, job_id))
-        known = snapshots.completed_entry(client.checkpoints(job_id), newest["id"]) if newest else None
+        known = _confirmed(client.checkpoints(job_id), newest) if newest else None
         if known is not None:
             return known
     return None
+
+
+def _newer_in_view(stats, newest):
+    """Whether a REST view knows a completed checkpoint newer than ``newest`` of storage (its _metadata is gone)."""
+    latest = snapshots.latest_completed(stats)
+    return latest is not None and (latest.get("id") or 0) > newest["id"]
+
+
+def _confirmed(stats, newest):
+    """The REST entry of ``newest`` (storage's newest complete chk-N) when the view lists it completed and knows no
+    newer completed checkpoint (storage would then have lost one: not the record), else None."""
+    known = snapshots.completed_entry(stats, newest["id"])
+    return None if known is None or _newer_in_view(stats, newest) else known
 
 
 def terminal_event_time(client, job_id):
@@ -254,7 +335,11 @@ def native_available(client, job_id):
         return False
     except FlinkError as exc:
         # The route exists but does not know this trigger id (or refuses a GET): the API is there.
-        return exc.status in (400, 404, 405, 409)
+        if exc.status in (400, 404, 405, 409):
+            return True
+        # No answer, or a server error: the probe tells nothing, and guessing "absent" would cancel the job.
+        raise exc.restated("cannot tell whether the cluster offers native checkpoint suspension (%s); nothing was "
+                           "changed: retry, or choose method=native or method=fence" % exc.message, changed=False)
     return True
 
 
@@ -265,8 +350,13 @@ def native_request(client, job_id, action, timeout):
     if not request_id:
         raise FlinkError("native checkpointing %s was accepted without a request-id" % action, job=job_id,
                          method="POST", url=client.url_for(NATIVE_ROUTE % job_id))
-    operation = client.wait_operation(NATIVE_STATUS_ROUTE % (job_id, request_id), timeout,
-                                      "native checkpointing %s of job %s" % (action, job_id))
+    try:
+        operation = client.wait_operation(NATIVE_STATUS_ROUTE % (job_id, request_id), timeout,
+                                          "native checkpointing %s of job %s" % (action, job_id))
+    except FlinkError as exc:
+        # accepted: a wait that ran out leaves the request to Flink (it may still take effect); a failed one did not
+        exc.result.update(changed=not isinstance(exc, FlinkOperationFailed), request_id=request_id)
+        raise
     return request_id, operation
 
 
@@ -334,6 +424,10 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
                 raise FlinkError("method=native, but the cluster has no native checkpoint suspension API "
                                  "(POST %s answered 404); use method=auto or fence" % (NATIVE_ROUTE % job_id), job=job_id)
             use_native = False
+        except FlinkError as exc:
+            if exc.result.get("changed"):  # the suspension may be in effect: a re-run pins (or finds it suspended)
+                exc.result.update(method="native", pin_reason="the suspension may have taken effect; re-run to pin")
+            raise
         else:
             event_at = time.monotonic()
             job_state = client.job_status(job_id)
@@ -344,14 +438,16 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
         try:
             job_state, event_at, cancel_took = fence(client, job_id, left())
         except FlinkError as exc:
-            exc.result.update(changed=True, method="fence",
-                              pin_reason="the job was cancelled but did not end in time; re-run to pin once it has")
+            exc.result.update(method="fence", **_failed_fence(client, job_id, exc))
             raise
         request_id, operation = None, None
         timings["cancel"] = round(cancel_took, 3)
     changed = _native_changed(operation, "suspend") if use_native else True
     try:
-        entry, reason = final_checkpoint(client, job_id, event_at, store, base, timeout=left())
+        # A job that ends FINISHED was stopped with a savepoint (one raced the fence): that savepoint is its last state
+        # (its sinks committed up to it, and the stop deleted its chk-*).
+        entry, reason = final_checkpoint(client, job_id, event_at, store, base, include_savepoints=job_state == "FINISHED",
+                                         timeout=left(), ended=None if use_native else dict(job, state=job_state))
         timings["pin"] = round(time.monotonic() - fence_started, 3)
         timings["total"] = round(time.monotonic() - started, 3)
         pin = _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state)
@@ -363,6 +459,32 @@ def suspend(client, job, mode="scheduled", method="auto", timeout=120.0, allow_n
     return dict(changed=changed, method="native" if use_native else "fence", job_state=job_state,
                 pinned_checkpoint=pin, pin_is_final=True, pin_reason=reason, request_id=request_id,
                 in_flight_waited=waited, settings=settings, timings=timings)
+
+
+def _failed_fence(client, job_id, exc):
+    """``changed`` and ``pin_reason`` of a fence that failed with ``exc``: in the wait for the terminal state, or in
+    the cancel request itself (then the job's own state tells whether the cancel took effect)."""
+    if exc.method != "PATCH":
+        return dict(changed=True, pin_reason="the job was cancelled but did not end in time; re-run to pin once it has")
+    if exc.unanswered:
+        return dict(changed=True, pin_reason="the cancel got no answer and may have reached Flink; re-run to pin once "
+                                             "the job has ended")
+    try:
+        state = client.job_status(job_id)
+    except FlinkError:
+        state = None
+    if state in TERMINAL_STATES or state == "CANCELLING":
+        return dict(changed=True, job_state=state, pin_reason="the job was cancelled; re-run to pin once it has ended")
+    return dict(changed=False, job_state=state, pin_reason="the cancel failed: the job was not fenced, nothing was pinned")
+
+
+def store_for_path(path, stores):
+    """The storage that can confirm ``path``: one of ``stores`` (``(storage, base)`` pairs) holding it, else a local
+    directory that holds it (see local_parent_store), else None."""
+    for store, base in stores:
+        if store is not None and snapshots.normalize_path(path).startswith(snapshots.normalize_path(base)):
+            return store
+    return storage_mod.local_parent_store(path)
 
 
 def _already_fenced(client, job, checkpoint_dir, aws, allow_no_checkpoint, timeout):
@@ -379,12 +501,15 @@ def _already_fenced(client, job, checkpoint_dir, aws, allow_no_checkpoint, timeo
 
 def _pin_or_fail(client, job, entry, store, allow_no_checkpoint, job_state):
     job = dict(job, state=job_state)
-    pin = snapshots.snapshot_from_rest(entry, job, source="rest", now_ms=now_ms())
+    pin = snapshots.snapshot_from_rest(entry, job, source=(entry or {}).get("source") or "rest", now_ms=now_ms())
     if pin is None:
         if allow_no_checkpoint:
             return None
         raise JobError("job %s (%s) has no completed checkpoint to pin" % (job.get("name"), job["jid"]), job=job["jid"])
     pin["is_final"] = True
+    if entry.get("restore_point"):  # it may lie in another job's directory, or in storage not readable here
+        pin["restore_point"] = True
+        store = store_for_path(pin["external_path"], [(store, store.uri if store is not None else None)])
     if store is not None and pin["kind"] == "checkpoint":
         if store.metadata_time(pin["external_path"]) is None:
             raise JobError("pinned checkpoint %s of job %s has no _metadata in storage: it cannot be restored" % (
@@ -540,10 +665,18 @@ def jobs_needing(client, path):
 
 
 def dispose_savepoint(client, path, timeout=300.0):
-    """Dispose a savepoint through the JobManager (``/savepoint-disposal``)."""
+    """Dispose a savepoint through the JobManager (``/savepoint-disposal``).
+
+    A request without an answer may have deleted it (the error says changed); once accepted, a wait that runs out
+    leaves the disposal to Flink (changed too).
+    """
     # SavepointDisposalRequest has no triggerId field (Flink rejects unknown fields): not retried.
     trigger_id = client.post("/savepoint-disposal", {"savepoint-path": path}).get("request-id")
-    client.wait_operation("/savepoint-disposal/%s" % trigger_id, timeout, "disposal of savepoint %s" % path)
+    try:
+        client.wait_operation("/savepoint-disposal/%s" % trigger_id, timeout, "disposal of savepoint %s" % path)
+    except FlinkError as exc:
+        exc.result.update(changed=not isinstance(exc, FlinkOperationFailed), trigger_id=trigger_id)
+        raise
     return trigger_id
 
 
@@ -619,26 +752,50 @@ def check_program(client, jar_id, body, name):
 
 
 def submit(client, jar_id, body, name, timeout):
-    """Run an uploaded jar; returns the new job id.
+    """Run an uploaded jar under a job id chosen here; returns it.
 
-    Never blindly retried: after a connection failure the job is looked up by name (it may have started),
-    and a failed submission that left a job of that name behind is cancelled, so nothing half-runs.
+    Never blindly retried. The chosen id makes the outcome of a run whose answer was lost knowable: the job is looked
+    for by that id (``/jobs/:id/status`` is fresh) while the JobManager may still be starting it. A run that failed
+    with an answer and left that job behind has it cancelled, so nothing half-runs.
     """
-    started_ms = now_ms()
+    job_id = new_trigger_id()  # JobID: 32 hex characters, like a trigger id
+    path = "/jars/%s/run" % jar_id
     try:
-        answer = client.post("/jars/%s/run" % jar_id, body=body)
+        answer = client.post(path, body=dict(body, jobId=job_id))
     except FlinkError as exc:
-        leftover = [j for j in client.find_jobs(name=name) if (j.get("start-time") or 0) >= started_ms - 1000]
-        if exc.status is None:
-            active = [j for j in leftover if j.get("state") not in LOCALLY_TERMINAL_STATES]
-            if active:
-                return active[0]["jid"]  # the run went through; the answer was lost
-        cleanup_failed_start(client, leftover, timeout)
+        if exc.status is None and not exc.unanswered:
+            raise  # it never reached Flink
+        if exc.unanswered or exc.status == 504:  # no answer from the JobManager (504: none reached a gateway in time)
+            if _job_appears(client, job_id, min(timeout, max(SUBMIT_GRACE, 3 * client.timeout))):
+                return job_id  # the run went through; its answer was lost
+            raise exc.restated(
+                "the JobManager did not answer the run of job %r, and job %s has not appeared since (%s): it may still "
+                "start. Look for job %s before running this again, or a second copy could start" % (
+                    name, job_id, exc.message, job_id), changed=True, job_id=job_id)
+        cleanup_failed_start(client, client.find_jobs(job_id=job_id), timeout)
         raise
-    job_id = answer.get("jobid")
-    if not job_id:
-        raise FlinkError("jar run returned no job id: %s" % answer, method="POST", url=client.url_for("/jars/%s/run" % jar_id))
-    return job_id
+    started = answer.get("jobid")
+    if not started:
+        raise FlinkError("jar run returned no job id: %s" % answer, method="POST", url=client.url_for(path))
+    return started
+
+
+def _job_appears(client, job_id, timeout):
+    """Whether the JobManager knows job ``job_id`` within ``timeout`` s (polled on the fresh status route)."""
+    def check():
+        try:
+            return True, client.job_status(job_id)
+        except FlinkError as exc:
+            # Flink 2.x answers an unknown job id with HTTP 500 and FlinkJobNotFoundException (404 elsewhere)
+            if exc.status == 404 or (exc.status == 500 and "FlinkJobNotFoundException" in (exc.flink_message or "")):
+                return False, None
+            raise
+
+    try:
+        poll(check, timeout, "job %s to appear" % job_id, interval=0.05, max_interval=0.5)
+    except FlinkTimeoutError:
+        return False
+    return True
 
 
 def cleanup_failed_start(client, jobs, timeout):

@@ -16,7 +16,8 @@ pays it while the job is down. This transport keeps what the client needs:
 * JSON bodies, query parameters, and multipart uploads streamed from the file (a jar is never read into memory).
 
 Failures raise :class:`TransportError` with ``kind`` one of ``connect``, ``timeout``, ``tls`` and ``config`` (a URL or
-proxy setting that cannot work: retrying does not help).
+proxy setting that cannot work: retrying does not help), and ``sent``: whether the whole request had gone out before
+the failure (the server may then have acted on it, with its answer lost).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,11 +42,21 @@ _STALE = (http_client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 class TransportError(Exception):
-    """The request got no HTTP answer. ``kind``: ``connect``, ``timeout``, ``tls`` or ``config``."""
+    """The request got no HTTP answer. ``kind``: ``connect``, ``timeout``, ``tls`` or ``config``; ``sent``: the whole
+    request had been sent (the server may have carried it out)."""
 
-    def __init__(self, message, kind="connect"):
+    def __init__(self, message, kind="connect", sent=False):
         super(TransportError, self).__init__(message)
         self.kind = kind
+        self.sent = sent
+
+
+class _Unanswered(Exception):
+    """The request went out whole, then the answer failed (``cause``)."""
+
+    def __init__(self, cause):
+        super(_Unanswered, self).__init__(str(cause))
+        self.cause = cause
 
 
 class Response:
@@ -200,8 +211,8 @@ class HttpTransport:
         try:
             try:
                 answer, content = _exchange(conn, method, path, body, headers)
-            except _STALE:
-                if not (reused and idempotent and not files):
+            except _STALE + (_Unanswered,) as exc:
+                if not (reused and idempotent and not files and isinstance(getattr(exc, "cause", exc), _STALE)):
                     raise
                 self._drop(conn)
                 conn = self._connection(parts, proxy, timeout)[0]
@@ -271,8 +282,11 @@ class HttpTransport:
 
 def _exchange(conn, method, path, body, headers):
     conn.request(method, path, body=body, headers=headers)
-    answer = conn.getresponse()
-    return answer, answer.read()
+    try:
+        answer = conn.getresponse()
+        return answer, answer.read()
+    except Exception as exc:
+        raise _Unanswered(exc)
 
 
 def tls_context(verify, cert):
@@ -334,6 +348,10 @@ def _dropped(conn):
 
 
 def _transport_error(exc, url):
+    if isinstance(exc, _Unanswered):
+        error = _transport_error(exc.cause, url)
+        error.sent = True
+        return error
     import ssl  # loaded already when the failure is a TLS one
 
     if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):

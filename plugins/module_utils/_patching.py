@@ -24,19 +24,56 @@ def ledger_resume_point(client, ledger, key, job_name, new_ami):
     """``(entry, job)``: the unfinished ledger entry a re-run must continue from (or None), and the active job of that
     name already restored from its pin (or None: the pinned job is stopped and nothing runs from the pin yet).
 
-    An entry is stale (and ignored) when a job of that name runs on the source cluster from anything but
-    the recorded pin: the job moved on (for example after a rollback), so its old pin must not be reused.
+    An entry is stale (and ignored) when the job moved on from the recorded pin, so its old pin must not be reused:
+    a job of that name runs on the source cluster from anything but the pin (for example after a rollback), or the
+    newest job of that name was restored within the lineage, got past the pin and ended (its sinks committed output
+    past the pin: the lineage continues from that job's final state, which the caller then pins).
     """
     entry = ledger.get(key)
     if not _ledger.is_resumable(entry, new_ami):
         return None, None
-    active = jobs.active_jobs(client, job_name)
+    named = client.find_jobs(name=job_name)  # newest first
+    active = jobs.active_jobs(client, job_name, named)
     if not active:
-        return entry, None
+        return (None if _moved_past(client, named, entry) else entry), None
     restored = snapshots.restored_from_rest(client.checkpoints(active[0]["jid"]))
     if restored and snapshots.normalize_path(restored["external_path"]) == snapshots.normalize_path(entry["checkpoint_path"]):
         return entry, active[0]
     return None, None
+
+
+def _moved_past(client, newest, entry):
+    """Whether the newest (ended) job of ``newest`` (the jobs of the entry's name, newest first) continued the lineage
+    past the entry's pin: it was restored (from the pin or from a later state of the lineage) and holds a newer state
+    than the pin (checkpoint ids grow along a lineage across restores)."""
+    if not newest or newest[0]["jid"] == entry.get("old_job_id") or entry.get("checkpoint_id") is None:
+        return False
+    try:
+        stats = client.checkpoints(newest[0]["jid"])
+    except FlinkError as exc:
+        if exc.status == 404:  # checkpointing off: it holds no state of the lineage
+            return False
+        raise
+    state_id = _lineage_state_id(stats)
+    if state_id is None:
+        return False  # started afresh, not from the lineage
+    if state_id <= entry["checkpoint_id"]:
+        # a view of the checkpoint statistics made before the job ended may miss its last checkpoints: read a fresh one
+        fresh_at = ops.terminal_event_time(client, newest[0]["jid"]) + client.cache_timeouts()["checkpoint_stats"] + ops.CACHE_MARGIN
+        if fresh_at > time.monotonic():
+            time.sleep(fresh_at - time.monotonic())
+            state_id = _lineage_state_id(client.checkpoints(newest[0]["jid"]))
+    return (state_id or 0) > entry["checkpoint_id"]
+
+
+def _lineage_state_id(stats):
+    """The id of the newest state a restored job holds (its newest checkpoint, else its restore point), or None for a
+    job that was not restored."""
+    restored = snapshots.restored_from_rest(stats)
+    if restored is None:
+        return None
+    latest = snapshots.latest_completed(stats, include_savepoints=True) or {}
+    return max(latest.get("id") or 0, restored.get("id") or 0)
 
 
 def resumed_result(key, entry, running):
@@ -106,10 +143,17 @@ def handover(source, target, params, check_mode=False):
         started = jobs.ensure_running(target, run_params, check_mode=False)
     except FlinkError as exc:
         recorded = "recorded in the ledger as %s" % pinned["ledger_key"] if pinned["ledger_key"] else "not recorded: no ledger"
-        raise exc.restated("handover of job %s failed after the pin (checkpoint %s at %s, %s; the job is stopped and can "
-                           "be restarted from it, on the old cluster too): %s" % (
-                               params["name"], pin["id"], pin["external_path"], recorded, exc.message),
-                           changed=pinned["changed"], pin=pin, old_job_id=pin.get("job_id"), ledger_key=pinned["ledger_key"])
+        if exc.result.get("job_id") and not exc.result.get("cancelled"):
+            # a run without an answer: the job may yet start on the target, and a second copy from the pin would
+            # write the output after it twice
+            now = "job %s may still start on the new cluster: make sure it has not before restarting the job anywhere" % (
+                exc.result["job_id"])
+        else:
+            now = "the job is stopped and can be restarted from it, on the old cluster too"
+        message = "handover of job %s failed after the pin (checkpoint %s at %s, %s; %s): %s" % (
+            params["name"], pin["id"], pin["external_path"], recorded, now, exc.message)
+        raise exc.restated(message, changed=pinned["changed"] or bool(exc.result.get("changed")), pin=pin,
+                           old_job_id=pin.get("job_id"), ledger_key=pinned["ledger_key"])
     entry = None
     if params["ledger"]:
         ledger = _ledger.open_ledger(params["ledger"], aws=params["aws"])

@@ -90,6 +90,8 @@ options:
     description:
       - Allow suspending a job that has no completed checkpoint; RV(pinned_checkpoint) is then null and the job can
         only restart from empty state.
+      - A job restored from a snapshot that has completed no checkpoint since has that snapshot as its state, so that
+        snapshot is pinned (RV(pinned_checkpoint.restore_point)), with or without this option.
     type: bool
     default: false
   checkpoint_type:
@@ -180,8 +182,15 @@ pinned_checkpoint:
       description: Seconds since completion.
       type: float
     state_size:
-      description: Full state size in bytes.
+      description: Full state size in bytes (null for a pin taken from storage).
       type: int
+    source:
+      description:
+        - Where the pin was read. V(rest) for the JobManager's checkpoint statistics; V(storage) when the storage
+          listing was the record (a fenced job on a cluster without high availability whose statistics view was
+          older than its last checkpoint).
+      type: str
+      sample: rest
     job_id:
       description: The (old) job id the checkpoint belongs to.
       type: str
@@ -194,12 +203,21 @@ pinned_checkpoint:
     validated:
       description: Whether C(_metadata) was seen in storage.
       type: bool
+    restore_point:
+      description:
+        - Present (true) when the job had completed no checkpoint since it was restored, so its last state is what it
+          was restored from (a snapshot of an earlier job of the lineage, under that job's id); it is pinned, never
+          nothing.
+      type: bool
+      returned: for a restore point
 pin_is_final:
   description: Whether RV(pinned_checkpoint) is final (false only in check mode).
   returned: when O(state=suspended)
   type: bool
 pin_reason:
-  description: Why the pin cannot be stale (storage listing agreed, or read after the REST cache expired).
+  description:
+    - Why the pin cannot be stale (storage listing confirmed by REST, storage as the record of a fenced job on a
+      cluster without high availability, or read after the REST cache expired).
   returned: when O(state=suspended)
   type: str
 in_flight_waited:

@@ -168,6 +168,12 @@ checkpoint:
     final_reason:
       description: Why the answer is (or is not) final.
       type: str
+    restore_point:
+      description:
+        - Present (true) when the job has completed no checkpoint since it was restored, and this is what it was
+          restored from (a checkpoint or savepoint of an earlier job of the lineage) - its state.
+      type: bool
+      returned: for a restore point
 job_id:
   description: Id of the job.
   returned: always
@@ -217,6 +223,15 @@ def rest_view(module, client, job, store, base, include_savepoints):
     return job, client.checkpoints(job_id), final, reason
 
 
+def restore_point(stats, job, include_savepoints, source):
+    """``[snapshot]``: what a job that has completed no checkpoint since its restore was restored from (its state)."""
+    entry = ops.restore_point_entry(stats) if stats else None
+    snap = snapshots.snapshot_from_rest(entry, job, source=source, now_ms=ops.now_ms())
+    if snap is None or (snap["kind"] == "savepoint" and not include_savepoints):
+        return []
+    return [dict(snap, restore_point=True)]
+
+
 def require_archived(module, client, job):
     """Fail unless ``job`` has ended: a HistoryServer only archives ended jobs, so ``client`` is a JobManager."""
     if job.get("state") not in TERMINAL_STATES:
@@ -251,18 +266,10 @@ def validated(candidates, stores, listed):
         if snapshots.normalize_path(path) in listed:
             kept.append(dict(snap, validated=True))
             continue
-        store = _store_for_path(path, stores)
+        store = ops.store_for_path(path, stores)
         if store is None or store.metadata_time(path) is not None:
             kept.append(dict(snap, validated=store is not None))
     return kept
-
-
-def _store_for_path(path, stores):
-    """The storage that can confirm ``path``: one of ``stores`` holding it, else a local directory that holds it."""
-    for store, base in stores:
-        if store is not None and snapshots.normalize_path(path).startswith(snapshots.normalize_path(base)):
-            return store
-    return storage_mod.local_parent_store(path)
 
 
 def open_savepoint_store(module, client):
@@ -318,8 +325,9 @@ def find(module):
         job = dict(job, state=client.job_status(job["jid"]))
         final = job["state"] in LOCALLY_TERMINAL_STATES
         reason = "job is %s (storage listing)" % job["state"]
-    rest_found = snapshots.rest_snapshots(stats, job, include, now_ms=ops.now_ms(),
-                                          source="history_server" if source == "history_server" else "rest") if stats else []
+    rest_source = "history_server" if source == "history_server" else "rest"
+    rest_found = snapshots.rest_snapshots(stats, job, include, now_ms=ops.now_ms(), source=rest_source) if stats else []
+    rest_found.extend(restore_point(stats, job, include, rest_source))
     listed = storage_view(store, base, savepoint_store, savepoint_base, job, include)
     candidates = snapshots.merge_candidates(rest_found, listed)
     if final and client is not None:

@@ -195,7 +195,11 @@ class FakeFlink:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
     def url(self):
-        return "http://%s:%d" % (LOOPBACK, self._server.server_address[1])
+        return "http://%s:%d" % (LOOPBACK, self.port)
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
 
     def start(self):
         fake = self

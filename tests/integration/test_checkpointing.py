@@ -214,6 +214,8 @@ def test_pin_with_hammered_cache_during_suspend(flink_cluster, test_job_jar, ans
         time.sleep(1.0)
         truth = storage_max_complete(cluster.checkpoint_dir, job_id)
         assert res["pinned_checkpoint"]["id"] == truth, (res, storage_checkpoints(cluster.checkpoint_dir, job_id))
+        # storage readable, no HA, the job CANCELED: the pin never waits for the warm cache to expire
+        assert ("chk-%d is the newest _metadata in storage" % truth) in res["pin_reason"], res["pin_reason"]
         assert warmer.reads > 5
         results.append((mode, truth, res["timings"]))
         # a re-run on the fenced job is no change and gives the same pin
@@ -362,3 +364,51 @@ def test_resume_of_a_fenced_job_is_refused(flink_cluster, test_job_jar, ansible,
     assert again["resumed"] and not again["changed"] and again["pinned_checkpoint"]["id"] == fence["pinned_checkpoint"]["id"]
     assert again["running_job_id"] == restored["job_id"] and again["job_state"] == "RUNNING", again
     assert "already runs restored from this pin" in again["pin_reason"]
+
+
+@pytest.mark.timeout(600)
+def test_a_lineage_whose_newest_state_is_a_restore_point_or_an_ended_restored_job(
+        flink_cluster, test_job_jar, ansible, workdir):
+    """Two states the newest checkpoint of the fenced job does not tell: a restored job that has completed no
+    checkpoint of its own (its state is its restore point, not "nothing"), and a ledger pin whose restored job
+    checkpointed past it and ended (the lineage continues from that job's final checkpoint, not from the pin)."""
+    cluster = flink_cluster("lineage", rest_cache="3 s")
+    url, name, out = cluster.url, "lineage", os.path.join(workdir, "out")
+    spec = job_spec(test_job_jar, out, name, checkpoint_interval=300)
+    # a restored job whose first checkpoint cannot complete (each snapshot takes a minute)
+    stuck = job_spec(test_job_jar, out, name, checkpoint_interval=600000, snapshot_delay_ms=60000)
+    ledger = dict(ledger=os.path.join(workdir, "ledger"), cluster="c1")
+    result = run_tasks(ansible, [
+        task("start", "flink_job", dict(spec, url=url, wait_for="checkpoint")),
+        task("wait", "ansible.builtin.pause", dict(seconds=1)),
+        task("pin with ledger", "flink_checkpointing", dict(ledger, url=url, job_name=name), register="p1"),
+        task("restore without telling the ledger", "flink_job",
+             dict(stuck, url=url, restore_from="{{ p1.pinned_checkpoint }}", wait_for="running")),
+        task("latest of the restored job", "flink_latest_checkpoint", dict(url=url, job_name=name)),
+        # coordinator: its checkpoint in flight is aborted, not waited for
+        task("fence the restored job", "flink_checkpointing", dict(url=url, job_name=name, mode="coordinator",
+                                                                   allow_no_checkpoint=True), register="p2"),
+        task("restore from its restore point", "flink_job",
+             dict(spec, url=url, restore_from="{{ p2.pinned_checkpoint }}", wait_for="checkpoint"), register="r2"),
+        task("let it commit past the pin", "ansible.builtin.pause", dict(seconds=2)),
+        task("it ends", "flink_job", dict(url=url, name=name, state="canceled")),
+        task("ledger re-run", "flink_checkpointing", dict(ledger, url=url, job_name=name), register="p3"),
+        task("restore from the lineage's newest state", "flink_job",
+             dict(spec, url=url, restore_from="{{ p3.pinned_checkpoint }}", wait_for="checkpoint")),
+        task("wait again", "ansible.builtin.pause", dict(seconds=1)),
+        task("stop", "flink_savepoint", dict(url=url, job_name=name, stop=True)),
+    ])
+    assert not result.failed, result.describe()
+    p1, p2, p3 = (result.task(t) for t in ("pin with ledger", "fence the restored job", "ledger re-run"))
+    assert p2["pinned_checkpoint"]["id"] == p1["pinned_checkpoint"]["id"], (p1, p2)
+    assert p2["pinned_checkpoint"]["external_path"] == p1["pinned_checkpoint"]["external_path"]
+    assert p2["pinned_checkpoint"]["restore_point"] and p2["pinned_checkpoint"]["validated"]
+    assert "restored" in p2["pin_reason"]
+    latest = result.task("latest of the restored job")["checkpoint"]
+    assert latest["restore_point"] and latest["external_path"] == p1["pinned_checkpoint"]["external_path"], latest
+    restored_job = result.task("restore from its restore point")["job_id"]
+    newest = storage_max_complete(cluster.checkpoint_dir, restored_job)
+    assert newest > p1["pinned_checkpoint"]["id"]
+    assert not p3["resumed"] and p3["pinned_checkpoint"]["id"] == newest, p3
+    assert p3["pinned_checkpoint"]["job_id"] == restored_job
+    verify_exactly_once(out, keys=KEYS)

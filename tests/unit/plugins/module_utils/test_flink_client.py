@@ -69,6 +69,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.fake.record(dict(method=self.command, path=split.path, query=parse_qs(split.query),
                                      headers=dict((k.lower(), v) for k, v in self.headers.items()), body=body))
         status, payload, content_type = self.server.fake.answer(self.command, split.path)
+        if status in ("drop", "hang"):  # the request was read whole; no answer comes (after payload s for "hang")
+            if status == "hang":
+                time.sleep(payload)
+            self.close_connection = True
+            return
         if isinstance(payload, (dict, list)):
             data = json.dumps(payload).encode("utf-8")
             content_type = content_type or "application/json; charset=UTF-8"
@@ -108,7 +113,8 @@ class FakeFlink:
         return "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     def route(self, method, path, *answers):
-        """Answers are ``(status, payload)`` or ``(status, payload, content_type)``."""
+        """Answers are ``(status, payload)`` or ``(status, payload, content_type)``; ``("drop", None)`` reads the
+        request and closes the connection without an answer, ``("hang", seconds)`` does so after ``seconds``."""
         self.routes[(method, path)] = [tuple(a) + (None,) * (3 - len(a)) for a in answers]
 
     def record(self, request):
@@ -253,6 +259,59 @@ def test_connection_refused_error_names_method_and_url():
     assert info.value.status is None
 
 
+# ------------------------------------------------------------------------------- answers that never come
+def test_a_write_whose_answer_is_lost_may_have_been_carried_out(flink):
+    path = "/v1/jars/x.jar/run"
+    flink.route("POST", path, ("drop", None))
+    with pytest.raises(FlinkConnectionError) as info:
+        client_for(flink, retries=3).post("/jars/x.jar/run", body={"entryClass": "E"})
+    error = info.value
+    assert len(flink.calls("POST", path)) == 1  # a write is not retried blindly
+    assert error.unanswered and error.result["changed"] is True
+    assert "no answer from the Flink REST API" in str(error) and "may have carried out" in str(error)
+    assert "POST %s%s" % (flink.url, path) in str(error)
+
+
+def test_a_write_that_never_left_is_no_change():
+    with pytest.raises(FlinkConnectionError) as info:
+        client_for("http://127.0.0.1:%d" % unused_port(), retries=0).post("/jobs/%s/stop" % JOB_A, body={})
+    assert not info.value.unanswered and "changed" not in info.value.result
+    assert "cannot reach Flink REST API (Connection refused)" in str(info.value)
+
+
+def test_a_read_whose_answer_is_lost_changes_nothing(flink):
+    flink.route("GET", "/v1/overview", ("drop", None))
+    with pytest.raises(FlinkConnectionError) as info:
+        client_for(flink, retries=1).get("/overview")
+    assert len(flink.calls("GET", "/v1/overview")) == 2
+    assert not info.value.unanswered and "changed" not in info.value.result
+    assert "cannot reach Flink REST API" in str(info.value)
+
+
+def test_a_trigger_whose_answers_are_lost_names_its_trigger_id(flink):
+    path = "/v1/jobs/%s/stop" % JOB_A
+    flink.route("POST", path, ("drop", None))
+    with pytest.raises(FlinkConnectionError) as info:
+        client_for(flink, retries=2).trigger("/jobs/%s/stop" % JOB_A, {"drain": False})
+    sent = [c["body"]["triggerId"] for c in flink.calls("POST", path)]
+    assert len(sent) == 3 and len(set(sent)) == 1  # retried with one trigger id: Flink starts it once at most
+    assert info.value.result == dict(changed=True, trigger_id=sent[0])
+    assert "its trigger id is %s" % sent[0] in str(info.value)
+
+
+def test_a_hanging_poll_ends_with_the_wait_not_after_every_retry(flink):
+    path = "/v1/jobs/%s/savepoints/%s" % (JOB_A, "e" * 32)
+    flink.route("GET", path, ("hang", 5.0))
+    client = client_for(flink, timeout=4.0, retries=3, retry_backoff=0.2)
+    started = time.monotonic()
+    with pytest.raises(FlinkError):
+        client.wait_operation("/jobs/%s/savepoints/%s" % (JOB_A, "e" * 32), 1.0, "savepoint")
+    # the request is cut at the wait's deadline (at least LAST_REQUEST_SECONDS) and not retried past it; without the
+    # bound it takes 4 attempts x 4 s
+    assert time.monotonic() - started < 2.5
+    assert len(flink.calls("GET", path)) == 1
+
+
 # ------------------------------------------------------------------------------------ error messages
 def test_error_message_has_method_url_status_and_flink_errors(flink):
     flink.route("POST", "/v1/jobs/%s/savepoints" % JOB_A, (500, {"errors": ["Internal server error.", STACK_TRACE]}))
@@ -271,7 +330,7 @@ def test_error_message_has_method_url_status_and_flink_errors(flink):
     # the root cause comes first
     assert text.index("No space left on device") < text.index("Could not trigger savepoint")
     assert exc.to_result() == dict(url="%s/v1/jobs/%s/savepoints" % (flink.url, JOB_A), status=500,
-                                   flink_message=exc.flink_message, method="POST")
+                                   flink_message=exc.flink_message, http_method="POST")
 
 
 def test_summarize_throwable_keeps_first_and_deepest_cause():

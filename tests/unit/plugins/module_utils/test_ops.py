@@ -10,13 +10,20 @@ __metaclass__ = type
 import copy
 import json
 import os
+import threading
 import time
 
 import pytest
 
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage
-from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkError, FlinkUnsupported
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
+    FlinkClient,
+    FlinkConnectionError,
+    FlinkError,
+    FlinkUnsupported,
+)
+from tests.unit.plugins.module_utils.test_flink_client import FakeFlink
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures")
 JOB = "9860134a8d22a0a256732c13d2ce2201"
@@ -45,12 +52,16 @@ def stats_up_to(checkpoint_id, root):
 class FakeClient:
     """Serves ``stale`` from /checkpoints until ``fresh_at`` (monotonic), then ``fresh``; counts the reads."""
 
-    def __init__(self, stale, fresh=None, fresh_at=0.0, ttl=1.0):
+    def __init__(self, stale, fresh=None, fresh_at=0.0, ttl=1.0, ha=False):
         self.stale = stale
         self.fresh = fresh if fresh is not None else stale
         self.fresh_at = fresh_at
         self.ttl = ttl
+        self.ha = ha
         self.reads = []
+
+    def without_high_availability(self):
+        return not self.ha
 
     def checkpoints(self, job_id):
         assert job_id == JOB
@@ -111,6 +122,73 @@ def test_storage_ahead_of_rest_waits_the_cache_out(tmp_path):
     assert client.reads[-1][0] >= event_at + 0.6 + ops.CACHE_MARGIN - 0.01, "the answer was read before the cache expired"
 
 
+def _ended(state="CANCELED", started_ago=60.0):
+    """The overview entry of a job that ended in ``state`` and started ``started_ago`` s ago (server epoch ms)."""
+    return {"jid": JOB, "name": "job", "state": state, "start-time": int((time.time() - started_ago) * 1000)}
+
+
+def test_storage_is_the_record_of_a_cancelled_job_without_ha(tmp_path):
+    """A warm cache still shows chk-8, storage chk-9: the job is CANCELED (coordinator shut down) on a cluster without
+    HA, so chk-9's _metadata means completed and nothing newer can come: pinned at once, from storage."""
+    root = str(tmp_path)
+    store, base = make_storage(root, [7, 8, 9])
+    client = FakeClient(stats_up_to(8, root), ttl=3.0)
+    started = time.monotonic()
+    entry, reason = ops.final_checkpoint(client, JOB, started, store, base, ended=_ended())
+    assert time.monotonic() - started < 0.5 and len(client.reads) == 1
+    assert entry["id"] == 9 and entry["source"] == "storage" and entry["external_path"] == "file:%s/%s/chk-9" % (root, JOB)
+    assert "the record of completed checkpoints" in reason and "CANCELED" in reason
+    pin = ops._pin_or_fail(client, _ended(), entry, store, False, "CANCELED")
+    assert pin["id"] == 9 and pin["source"] == "storage" and pin["kind"] == "checkpoint" and pin["validated"]
+
+
+@pytest.mark.parametrize("case", ["ha", "finished", "suspended", "no terminal state", "left by an earlier run",
+                                  "no start time", "rest knows a newer one", "rest lists it failed"])
+def test_storage_alone_is_not_the_record(tmp_path, case):
+    """Without every condition of storage_is_final the REST cache is waited out (chk-9 is being discarded here)."""
+    root = str(tmp_path)
+    store, base = make_storage(root, [8, 9])
+    stale = stats_up_to(8, root)
+    ended = _ended()
+    if case == "finished":
+        ended["state"] = "FINISHED"
+    elif case == "suspended":
+        ended["state"] = "SUSPENDED"
+    elif case == "no terminal state":
+        ended = None
+    elif case == "left by an earlier run":
+        ended = _ended(started_ago=-30.0)  # chk-9 was written before this job started
+    elif case == "no start time":
+        del ended["start-time"]
+    elif case == "rest knows a newer one":
+        stale = stats_up_to(10, root)
+        store, base = make_storage(root, [9])  # chk-10 deleted behind Flink's back: storage is not the record
+    elif case == "rest lists it failed":
+        stale["history"].insert(0, dict(stale["history"][0], id=9, status="FAILED"))
+    client = FakeClient(stale, ttl=0.4, ha=case == "ha")
+    event_at = time.monotonic()
+    entry, reason = ops.final_checkpoint(client, JOB, event_at, store, base, ended=ended)
+    assert "record of completed checkpoints" not in reason and entry.get("source") != "storage"
+    assert client.reads[-1][0] >= event_at + 0.4 + ops.CACHE_MARGIN - 0.01, "the answer was read before the cache expired"
+    assert entry["id"] == (10 if case == "rest knows a newer one" else 8)
+
+
+@pytest.mark.parametrize("config, without", [
+    ({}, False),  # not known
+    ({"jobmanager.rpc.address": "127.0.0.1"}, True),
+    ({"high-availability.type": "NONE"}, True),
+    ({"high-availability.type": "zookeeper"}, False),
+    ({"high-availability.type": "none", "high-availability": "KUBERNETES"}, False),
+    ({"high-availability": "org.example.MyHaServicesFactory"}, False),
+    ({"recovery.mode": "standalone"}, True),
+    ({"recovery.mode": "zookeeper"}, False),
+])
+def test_without_high_availability(config, without):
+    client = FlinkClient("http://127.0.0.1:1")
+    client._jm_config = dict(config)
+    assert client.without_high_availability() is without
+
+
 def test_no_storage_waits_ttl_from_the_event():
     event_at = time.monotonic() - 0.3
     client = FakeClient(stats_up_to(4, "/c"), stats_up_to(5, "/c"), fresh_at=event_at + 0.8, ttl=0.8)
@@ -132,10 +210,36 @@ def test_never_checkpointed(tmp_path):
     root = str(tmp_path)
     store, base = make_storage(root, [], in_flight=[1])
     body = stats_up_to(0, root)
-    client = FakeClient(body, ttl=3.0)
+    client = FakeClient(body, ttl=0.5)
     started = time.monotonic()
+    # a view may predate the job's restore: only a fresh one can tell "never restored, never checkpointed"
     entry, reason = ops.final_checkpoint(client, JOB, started, store, base)
-    assert entry is None and "never completed" in reason and time.monotonic() - started < 0.5
+    assert entry is None and "after checkpointing ended" in reason and time.monotonic() - started >= 0.5
+
+
+def test_a_restored_job_without_a_checkpoint_of_its_own_pins_its_restore_point(tmp_path):
+    root = str(tmp_path)
+    store, base = make_storage(root, [], in_flight=[19])
+    body = stats_up_to(0, root)
+    old_chk = "file:%s/%s/chk-18" % (root, "f" * 32)
+    body["latest"]["restored"] = dict(id=18, restore_timestamp=1795240520000, is_savepoint=True, external_path=old_chk)
+    started = time.monotonic()
+    entry, reason = ops.final_checkpoint(FakeClient(body, ttl=3.0), JOB, started, store, base)
+    assert time.monotonic() - started < 0.5  # a view that shows the restore proves it
+    assert entry["id"] == 18 and entry["external_path"] == old_chk and "restored" in reason
+    # the restore point is validated where its job directory is readable here
+    os.makedirs(os.path.join(root, "f" * 32, "chk-18"))
+    with pytest.raises(ops.JobError) as err:
+        ops._pin_or_fail(None, dict(jid=JOB, name="j"), entry, store, False, "CANCELED")
+    assert "has no _metadata" in str(err.value)
+    with open(os.path.join(root, "f" * 32, "chk-18", "_metadata"), "wb") as handle:
+        handle.write(b"m")
+    pin = ops._pin_or_fail(None, dict(jid=JOB, name="j"), entry, store, False, "CANCELED")
+    assert pin["restore_point"] and pin["validated"] and pin["kind"] == "checkpoint" and pin["id"] == 18
+    # once it completed a checkpoint of its own, that is its state
+    own = stats_up_to(19, root)
+    own["latest"]["restored"] = body["latest"]["restored"]
+    assert ops.restore_point_entry(body) is not None and ops.restore_point_entry(own) is None
 
 
 def test_cache_longer_than_timeout_is_an_error(tmp_path):
@@ -205,7 +309,12 @@ def test_native_available_probe():
     missing = FlinkError("not found", status=404, flink_message="Operation not found under key: x")
     assert ops.native_available(RouteClient({"/jobs/%s/checkpointing-suspension/" % JOB: missing}), JOB)
     assert ops.native_available(RouteClient({"/jobs/%s/checkpointing-suspension/" % JOB: {"status": {"id": "COMPLETED"}}}), JOB)
-    assert not ops.native_available(RouteClient({"/jobs/": FlinkError("boom", status=500)}), JOB)
+    # a server error or no answer tells nothing: guessing "absent" would make method=auto cancel the job
+    for failure in (FlinkError("boom", status=500), FlinkConnectionError("cannot reach Flink REST API (timed out)")):
+        with pytest.raises(FlinkError) as err:
+            ops.native_available(RouteClient({"/jobs/": failure}), JOB)
+        assert "cannot tell whether the cluster offers native checkpoint suspension" in str(err.value)
+        assert err.value.result["changed"] is False
 
 
 def test_native_request_needs_a_request_id():
@@ -342,6 +451,107 @@ def test_suspend_failing_after_the_fence_says_changed(tmp_path):
         ops.suspend(client, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=5.0)
     assert client.cancelled == [JOB] and err.value.status == 500 and err.value.result["changed"] is True
     assert err.value.result["job_state"] == "CANCELED" and err.value.result["method"] == "fence"
+
+
+def test_a_fence_that_ends_finished_pins_the_stop_savepoint_that_won_the_race(tmp_path):
+    """A stop-with-savepoint completing just as the fence cancels: the job ends FINISHED, its last state is the
+    savepoint (its sinks committed up to it, and the stop deleted its chk-*), never "no checkpoint"."""
+    client = SuspendClient(str(tmp_path), ttl=0.1)
+    stats = client.body
+    savepoint = dict(stats["history"][0], id=5, is_savepoint=True, checkpoint_type="SAVEPOINT_SUSPEND",
+                     external_path="file:/sp/savepoint-986013-0123456789ab")
+    stats["latest"]["savepoint"] = savepoint
+    stats["history"] = [savepoint] + [dict(h, discarded=True) for h in stats["history"]]
+    stats["latest"]["completed"] = None
+
+    def cancel(job_id):
+        client.cancelled.append(job_id)
+        client.state = "FINISHED"
+
+    client.cancel = cancel
+    result = ops.suspend(client, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=5.0,
+                         allow_no_checkpoint=True)
+    assert result["job_state"] == "FINISHED" and result["pinned_checkpoint"]["kind"] == "savepoint"
+    assert result["pinned_checkpoint"]["external_path"] == savepoint["external_path"]
+
+
+@pytest.mark.parametrize("failure, state_after, changed, reason", [
+    # the cancel never reached Flink: nothing changed
+    (FlinkConnectionError("cannot reach Flink REST API (Connection refused)", method="PATCH"), "RUNNING", False,
+     "the cancel failed"),
+    # Flink answered with an error, and the job still runs
+    (FlinkError("Internal Server Error", method="PATCH", status=500), "RUNNING", False, "the cancel failed"),
+    # Flink answered with an error, but the job is going down
+    (FlinkError("Internal Server Error", method="PATCH", status=500), "CANCELLING", True, "the job was cancelled"),
+    # no answer to the cancel: it may have reached Flink
+    ("unanswered", "RUNNING", True, "may have reached Flink"),
+])
+def test_a_failed_cancel_says_whether_the_job_was_fenced(tmp_path, failure, state_after, changed, reason):
+    if failure == "unanswered":
+        failure = FlinkConnectionError("no answer from the Flink REST API", method="PATCH", result=dict(changed=True))
+        failure.unanswered = True
+    client = SuspendClient(str(tmp_path), ttl=0.1)
+
+    def cancel(job_id):
+        client.state = state_after
+        raise failure
+
+    client.cancel = cancel
+    with pytest.raises(FlinkError) as err:
+        ops.suspend(client, dict(jid=JOB, name="j"), mode="coordinator", method="fence", timeout=5.0)
+    assert err.value.result["changed"] is changed and reason in err.value.result["pin_reason"]
+    assert err.value.result["method"] == "fence"
+
+
+def test_a_run_whose_answer_is_lost_is_found_by_the_job_id_chosen_for_it():
+    flink = FakeFlink()
+    try:
+        run = "/v1/jars/j.jar/run"
+        flink.route("POST", run, ("drop", None))
+        client = FlinkClient(flink.url, timeout=1.0, retries=0, retry_backoff=0.01)
+        # the job appears a little after the lost answer (the JobManager was still building it)
+        appeared = {}
+
+        def answer_status():
+            time.sleep(0.4)
+            job_id = flink.calls("POST", run)[0]["body"]["jobId"]
+            flink.route("GET", "/v1/jobs/%s/status" % job_id, (200, {"status": "RUNNING"}))
+            appeared["id"] = job_id
+
+        thread = threading.Thread(target=answer_status)
+        thread.start()
+        job_id = ops.submit(client, "j.jar", {"entryClass": "E"}, "job", timeout=5.0)
+        thread.join()
+        assert job_id == appeared["id"] and len(job_id) == 32
+        assert len(flink.calls("POST", run)) == 1  # never sent twice
+
+        # it never appears: the error names the job id to look for, and says the run may have started it
+        flink.requests[:] = []
+        with pytest.raises(FlinkError) as err:
+            ops.submit(client, "j.jar", {"entryClass": "E"}, "job", timeout=0.5)
+        chosen = flink.calls("POST", run)[0]["body"]["jobId"]
+        assert err.value.result["changed"] is True and err.value.result["job_id"] == chosen
+        assert "may still start" in str(err.value) and chosen in str(err.value)
+    finally:
+        flink.close()
+
+
+def test_a_run_refused_with_an_answer_cancels_what_it_left_behind():
+    flink = FakeFlink()
+    try:
+        run = "/v1/jars/j.jar/run"
+        flink.route("POST", run, (502, {"errors": ["bad gateway"]}))
+        flink.route("GET", "/v1/jobs/overview", (200, {"jobs": []}))
+        client = FlinkClient(flink.url, timeout=1.0, retries=0, retry_backoff=0.01)
+        with pytest.raises(FlinkError) as err:
+            ops.submit(client, "j.jar", {"entryClass": "E"}, "job", timeout=2.0)
+        assert err.value.status == 502 and "changed" not in err.value.result
+        chosen = flink.calls("POST", run)[0]["body"]["jobId"]
+        # looked for by its id only (no other job of the name is touched); none was there, nothing was cancelled
+        assert flink.calls("GET", "/v1/jobs/overview") and not flink.calls("PATCH")
+        assert chosen
+    finally:
+        flink.close()
 
 
 def test_savepoint_and_checkpoint_waits_that_fail_return_the_trigger_id():
