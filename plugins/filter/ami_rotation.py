@@ -79,12 +79,17 @@ def nodes(instances, address_map=None, address_attribute="private_ip_address", a
     return sorted(result, key=lambda n: (n["asg"], n["id"]))
 
 
-def target_errors(images, wanted, nodes_list, source=""):
+def target_errors(images, wanted, nodes_list, source="", tied=None):
     """Reasons why the target AMI cannot be used (empty list = fine).
 
-    ``images`` is the ``images`` list of ``ec2_ami_info`` for ``wanted`` (may be empty); ``nodes_list`` the nodes.
+    ``images`` is the ``images`` list of ``ec2_ami_info`` for ``wanted`` (may be empty); ``nodes_list`` the nodes;
+    ``tied`` the images that share the newest creation date with ``wanted`` (see ``newest_tied``).
     """
     what = "target AMI %s%s" % (wanted or "(none)", " (from %s)" % source if source else "")
+    if tied:
+        return ["%s is not the only newest match: %s created in the same second (%s); narrow the filters or set "
+                "ami_rotation_target_ami_id" % (what, ", ".join(sorted(tied)) + (" was" if len(tied) == 1 else " were"),
+                                                tied_date(images, wanted))]
     image = None
     for candidate in images or []:
         if not wanted or candidate.get("image_id") == wanted:
@@ -109,6 +114,19 @@ def newest_image(images):
     if not images:
         return ""
     return sorted(images, key=lambda i: (i.get("creation_date") or "", i.get("image_id")))[-1]["image_id"]
+
+
+def newest_tied(images):
+    """The other image ids created at the same time as the newest one (``creation_date`` has one-second steps)."""
+    images = [i for i in images or [] if i.get("image_id")]
+    newest = newest_image(images)
+    date = [i.get("creation_date") or "" for i in images if i["image_id"] == newest][:1]
+    return sorted(set(i["image_id"] for i in images if (i.get("creation_date") or "") in date and i["image_id"] != newest))
+
+
+def tied_date(images, wanted):
+    """The ``creation_date`` of ``wanted`` in ``images`` (for messages)."""
+    return ([i.get("creation_date") for i in images or [] if i.get("image_id") == wanted] + ["unknown date"])[0]
 
 
 def plan(nodes_list, target_ami, strategy):
@@ -452,6 +470,7 @@ class FilterModule:
             "ami_rotation_plan_line": plan_line,
             "ami_rotation_target_errors": target_errors,
             "ami_rotation_newest_image": newest_image,
+            "ami_rotation_newest_tied": newest_tied,
             "ami_rotation_plan": plan,
             "ami_rotation_plan_errors": plan_errors,
             "ami_rotation_template_plan": template_plan,

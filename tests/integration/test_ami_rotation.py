@@ -111,7 +111,7 @@ def test_replace_points_version_pinned_asgs_at_the_new_version(ansible, aws):
 
 
 def test_plan_target_from_filters_and_ssm(ansible, aws):
-    newest = fleet.make_ami(aws["ec2"], "flink-node-2024.03")
+    newest = fleet.make_newest_ami(aws["ec2"], "flink-node-2024.03")
     by_filter = run(ansible, aws, entry="plan", ami_rotation_target_ami_id="",
                     ami_rotation_target_ami_filters={"name": "flink-node-*"}, ami_rotation_target_ami_owners=["self"])
     assert not by_filter.failed, by_filter.describe()
@@ -126,6 +126,21 @@ def test_plan_target_from_filters_and_ssm(ansible, aws):
     assert result["target_ami"] == aws["new"]
     assert [n["role"] for n in result["nodes_before"]] == ["taskmanager", "taskmanager"]
     assert changed_tasks(by_filter) + changed_tasks(by_ssm) == []
+
+
+def test_filters_matching_two_amis_of_the_newest_second_fail_before_any_change(ansible, aws):
+    """AWS dates images to the second: two matches created in the newest second leave no newest one. The plan names
+    both instead of picking one by chance; the nodes stay on their AMI."""
+    tied = fleet.make_tied_amis(aws["ec2"], ["flink-node-2024.04-x", "flink-node-2024.04-y"])
+    before = fleet.snapshot(aws["ec2"], aws["asg"])
+    result = run(ansible, aws, ami_rotation_target_ami_id="",
+                 ami_rotation_target_ami_filters={"name": "flink-node-*"}, ami_rotation_target_ami_owners=["self"])
+    assert result.failed
+    failure = result.task("Fail before any change when the rotation cannot be done")
+    assert "is not the only newest match" in failure["msg"] and "ami_rotation_target_ami_id" in failure["msg"], failure
+    assert all(image in failure["msg"] for image in tied), failure
+    assert changed_tasks(result) == []
+    assert fleet.snapshot(aws["ec2"], aws["asg"]) == before
 
 
 @pytest.mark.parametrize("max_age", [60, 0])

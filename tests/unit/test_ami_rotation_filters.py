@@ -52,6 +52,28 @@ def test_newest_image():
               {"image_id": "ami-c", "creation_date": "2024-02-01T00:00:00.000Z"}]
     assert f.newest_image(images) == "ami-b"
     assert f.newest_image([]) == ""
+    assert f.newest_tied(images) == []
+    assert f.newest_tied([]) == []
+
+
+def test_images_of_the_newest_second_are_no_target():
+    """Creation dates have one-second steps: two images of the newest second leave no newest one (refused); a tie
+    below the newest does not matter."""
+    images = [{"image_id": "ami-a", "creation_date": "2024-03-01T00:00:00.000Z"},
+              {"image_id": "ami-b", "creation_date": "2024-03-01T00:00:00.000Z"},
+              {"image_id": "ami-c", "creation_date": "2024-01-01T00:00:00.000Z"},
+              {"image_id": "ami-d", "creation_date": "2024-01-01T00:00:00.000Z"}]
+    newest = f.newest_image(images)
+    tied = f.newest_tied(images)
+    assert sorted([newest] + tied) == ["ami-a", "ami-b"]
+    nodes = f.nodes([inst("i-1")])
+    described = [{"image_id": newest, "state": "available", "architecture": "x86_64", "creation_date": "2024-03-01T00:00:00.000Z"}]
+    errors = f.target_errors(described, newest, nodes, source="filters {}", tied=tied)
+    assert len(errors) == 1
+    assert "not the only newest match: %s was created in the same second (2024-03-01T00:00:00.000Z)" % tied[0] in errors[0]
+    assert "ami_rotation_target_ami_id" in errors[0]
+    assert sorted([f.newest_image(images[2:])] + f.newest_tied(images[2:])) == ["ami-c", "ami-d"]
+    assert f.newest_tied(images[1:]) == []
 
 
 def test_plan_and_plan_errors():

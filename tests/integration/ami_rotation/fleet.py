@@ -16,6 +16,8 @@ Empirical moto 5.2 behaviour these helpers rely on (checked against ``moto_serve
 * Instances get invented ``10.x`` private IPs: tests map them to loopback addresses, nothing connects to them.
 """
 
+import time
+
 AMI_OWNER = "123456789012"  # moto's default account
 
 
@@ -29,6 +31,31 @@ def make_ami(ec2, name, arch="x86_64"):
     image_id = ec2.create_image(InstanceId=instance_id, Name=name)["ImageId"]
     ec2.terminate_instances(InstanceIds=[instance_id])
     return image_id
+
+
+def _newest_creation_second(ec2):
+    dates = [i.get("CreationDate", "") for i in ec2.describe_images(Owners=["self"])["Images"]]
+    return max(dates)[:19] if dates else ""
+
+
+def make_newest_ami(ec2, name):
+    """An AMI created in a later second than every AMI of this account (AWS dates images to the second: an AMI made
+    in the same second as another is no newer than it)."""
+    newest = _newest_creation_second(ec2)
+    while time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) <= newest:
+        time.sleep(0.05)
+    return make_ami(ec2, name)
+
+
+def make_tied_amis(ec2, names, attempts=10):
+    """AMIs named ``names`` created in one second, the newest of this account (tries again across a second boundary)."""
+    for dummy in range(attempts):
+        made = [make_newest_ami(ec2, names[0])] + [make_ami(ec2, name) for name in names[1:]]
+        images = ec2.describe_images(ImageIds=made)["Images"]
+        if len(set(i["CreationDate"] for i in images)) == 1:
+            return made
+        ec2.deregister_image(ImageId=made[0])
+    raise AssertionError("could not create %d AMIs within one second" % len(names))
 
 
 def make_cluster(ec2, autoscaling, cluster, ami, sizes=None, lt_version="$Latest"):
