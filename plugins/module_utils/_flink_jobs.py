@@ -74,27 +74,49 @@ def ensure_running(client, params, check_mode):
         if not params["replace"]:
             raise FlinkError("job %r already runs (%s) but %s; set replace=true to cancel it and start from %s" % (
                 name, job["jid"], verdict, restore_path or "the jar"), job=job["jid"])
+    submit = params.get("submit", True)
+    # A caller that resolved the jar on this cluster already (flink_handover, before the fence) passes jar_id: one REST
+    # call less while the job is down.
+    jar_id, uploaded = (params.get("jar_id"), False) if params.get("jar_id") or not submit else resolve_jar(client, params, check_mode)
+    if job or check_mode:
+        # before the replace cancels the running job (and in a plan): what the start would fail on
+        precheck(client, params, jar_id, uploaded, restore_path)
+    if job:
         if check_mode:
             return dict(result, changed=True, job_id=job["jid"], state=job.get("state"), replaced=job["jid"])
         client.cancel(job["jid"])
         client.wait_job_state(job["jid"], TERMINAL_STATES, deadline.left())
         result["replaced"] = job["jid"]
-    if not params.get("submit", True):
+    if not submit:
         # Application clusters: the node bootstrap starts the job (from the pin it was handed); wait and prove.
         if check_mode:
             return dict(result, job_id=None, state=None)
         return dict(result, **follow(client, params, wait_for_job(client, name, deadline), restore_path, restore_id, deadline))
-    # A caller that resolved the jar on this cluster already (flink_handover, before the fence) passes jar_id: one REST
-    # call less while the job is down.
-    jar_id, uploaded = (params["jar_id"], False) if params.get("jar_id") else resolve_jar(client, params, check_mode)
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
-        check_restore_point(restore_path, params["aws"])
-        if jar_id:  # already on the cluster: build the job's plan, as the run would, without running it
-            check_job_name(ops.check_program(client, jar_id, run_body_of(params), name), name, jar_id)
         return dict(result, job_id=None, state=None, plan_checked=bool(jar_id))
-    result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
+    try:
+        result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
+    except FlinkError as exc:
+        if job:  # the replaced job is gone: say so, and where its last state is
+            exc.result.update(changed=True, replaced=job["jid"])
+            exc.message += (" (job %s was cancelled for the replace; its retained checkpoints stay in its checkpoint "
+                            "storage)" % job["jid"])
+        raise
     return result
+
+
+def precheck(client, params, jar_id, uploaded, restore_path):
+    """Fail before any change when storage readable from here has no restore point at ``restore_path`` or the jar on
+    the cluster cannot build the job's plan under its name (a jar uploaded just now is a change all the same)."""
+    try:
+        check_restore_point(restore_path, params["aws"])
+        if jar_id and params.get("submit", True):  # on the cluster: build the job's plan, as the run would, without running it
+            check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
+    except FlinkError as exc:
+        if uploaded:
+            exc.result.update(changed=True, jar_id=jar_id, uploaded=True)
+        raise
 
 
 def check_restore_point(path, aws):

@@ -131,6 +131,10 @@ options:
   replace:
     description:
       - Replace a running job of that name that runs from other state than O(restore_from) (cancel it, then submit).
+      - The running job is cancelled only after the checks a start would fail on pass, in check mode as well - the
+        restore point exists in storage readable from the controller, the jar is found, and the jar builds the job's
+        plan with its entry class and arguments under O(name). A start that fails after the cancel says the job was
+        replaced (RV(replaced)); its retained checkpoints stay in its checkpoint storage.
     type: bool
     default: false
   checkpoint_dir:
@@ -240,6 +244,12 @@ plan_checked:
       program arguments the job rejects then fail the check.
   returned: in check mode, when a job would be submitted
   type: bool
+replaced:
+  description:
+    - Id of the job O(replace=true) cancelled (in check mode, would cancel) to start from O(restore_from). Also set when
+      the start fails after that cancel.
+  returned: when a running job was replaced
+  type: str
 restored:
   description: What the job was restored from (C(id), C(external_path)), proven against O(restore_from).
   returned: when O(restore_from) is set

@@ -88,6 +88,7 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
                        checkpoint_interval=150)
     src = assert_ok(run_module(ansible, "flink_checkpointing", dict(url=url, job_id=source, method="fence")))
     chk = src["pinned_checkpoint"]["external_path"]
+    missing_chk = chk.rsplit("-", 1)[0] + "-99999"
     other = start_job(cluster, test_job_jar, os.path.join(workdir, "other"), "busy", wait_checkpoints=0,
                       checkpoint_interval=150)
 
@@ -112,6 +113,10 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
         "relative stop target": ("flink_job", dict(url=url, name="busy", state="stopped", target_directory="savepoints")),
         # the program names its job otherwise: found under neither name, every run would start another copy
         "name mismatch": run("declared", "o13", args=job_spec(test_job_jar, os.path.join(workdir, "o13"), "program-name")["args"]),
+        # a replace cancels the running job only once the start could happen: bad input leaves it running
+        "replace, no restore point": run("busy", "o5", restore_from=missing_chk, replace=True),
+        "replace, entry class": run("busy", "o5", restore_from=chk, replace=True, entry_class="flinkops.testjob.NoSuchJob"),
+        "replace, missing jar": run("busy", "o5", restore_from=chk, replace=True, jar=os.path.join(workdir, "missing.jar")),
     }
     twins = [start_job(cluster, test_job_jar, os.path.join(workdir, "tw%d" % i), "twin", wait_checkpoints=0,
                        checkpoint_interval=1000) for i in (1, 2)]
@@ -134,9 +139,12 @@ def test_bad_input_leaves_nothing_running(flink_cluster, test_job_jar, ansible, 
     mismatch = res["name mismatch"]
     assert mismatch["failed"] and "names its job 'program-name', not 'declared'" in mismatch["msg"], mismatch
     assert mismatch["cancelled"] and not active_jobs_named(cluster, "program-name")
+    assert_failed(res["replace, no restore point"], "has no _metadata", missing_chk)
+    assert_failed(res["replace, entry class"], "cannot be built from jar", "NoSuchJob")
+    assert_failed(res["replace, missing jar"], "missing.jar")
+    assert not any("replaced" in res[label] for label in res if label.startswith("replace, ")), res
     # check mode with the jar on the cluster already: the job's plan is built there, so a wrong class or missing
     # program arguments fail the check (nothing runs either way)
-    missing_chk = chk.rsplit("-", 1)[0] + "-99999"
     checks = run_tasks(ansible, [
         task("check class", "flink_job", run("chkclass", "o10", entry_class="flinkops.testjob.NoSuchJob")[1], check_mode=True,
              ignore_errors=True),

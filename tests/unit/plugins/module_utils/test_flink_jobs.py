@@ -61,3 +61,66 @@ def test_check_restore_point(tmp_path):
         with pytest.raises(FlinkError) as err:
             jobs.check_restore_point(missing, {})
         assert "has no _metadata" in str(err.value) and missing in str(err.value)
+
+
+class ReplaceClient(RestoredClient):
+    """A cluster where job ``j`` runs from another checkpoint (so a restore from PIN replaces it); the jar is uploaded
+    as ``jar-1``; ``plan_error`` makes its plan fail."""
+
+    def __init__(self, plan_error=None):
+        RestoredClient.__init__(self, "file:/ck/%s/chk-9" % OLD, 9)
+        self.plan_error = plan_error
+        self.calls = []
+        self.base_url = "http://127.0.0.1:1"
+
+    def active_job(self, name):
+        return dict(jid=NEW, name=name, state="RUNNING")
+
+    def jars(self):
+        return [dict(id="jar-1", name="job.jar")]
+
+    def post(self, path, body=None, retry=False):
+        self.calls.append(("POST", path))
+        if self.plan_error:
+            raise FlinkError(self.plan_error, method="POST", url=self.base_url + path, status=400)
+        return dict(plan=dict(name="j"))
+
+    def cancel(self, job_id):
+        self.calls.append(("cancel", job_id))
+
+
+def replace_params(restore_from, **more):
+    params = dict(name="j", timeout=30, restore_from=restore_from, replace=True, submit=True, jar="jar-1", entry_class=None,
+                  args=[], parallelism=None, claim_mode="no_claim", allow_non_restored_state=False, flink_config=None,
+                  aws={}, watch_seconds=0)
+    params.update(more)
+    return params
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_replace_that_could_not_start_never_cancels_the_running_job(tmp_path, check_mode):
+    """The replaced job is cancelled only once the restore point is in the storage readable here and the jar builds the
+    job's plan: bad input fails before any change (in check mode too, as the run would)."""
+    (tmp_path / OLD).mkdir()  # the job's checkpoint directory is readable here, without chk-7
+    missing = "file:%s/%s/chk-7" % (tmp_path, OLD)
+    client = ReplaceClient()
+    with pytest.raises(FlinkError) as err:
+        jobs.ensure_running(client, replace_params(missing), check_mode)
+    assert "has no _metadata" in str(err.value) and not err.value.result.get("changed")
+    assert client.calls == []
+
+    good = tmp_path / OLD / "chk-8"
+    good.mkdir()
+    (good / "_metadata").write_bytes(b"m")
+    client = ReplaceClient(plan_error="ClassNotFoundException: flinkops.NoSuchJob")
+    with pytest.raises(FlinkError) as err:
+        jobs.ensure_running(client, replace_params("file:%s" % good), check_mode)
+    assert "cannot be built from jar jar-1" in str(err.value) and "NoSuchJob" in str(err.value)
+    assert client.calls == [("POST", "/jars/jar-1/plan")]
+
+
+def test_a_replace_check_that_would_start_reports_the_replace():
+    client = ReplaceClient()
+    result = jobs.ensure_running(client, replace_params(PIN), True)
+    assert result["changed"] and result["replaced"] == NEW
+    assert client.calls == [("POST", "/jars/jar-1/plan")]
