@@ -18,6 +18,8 @@ options:
       - Listing it confirms the REST answer at once (Flink writes C(chk-N/_metadata) before a checkpoint completes),
         instead of waiting out Flink's REST checkpoint cache, and checks that C(_metadata) exists.
       - When not set, a local C(file:) checkpoint path reported by Flink is listed if this machine can read it.
-      - An explicit directory that cannot be read is an error.
+      - An explicit directory that cannot be read is an error. So is, before a job is stopped, one that holds no
+        checkpoint of the job while Flink reports its latest completed checkpoint elsewhere (the message names
+        the directory to use).
     type: str
 """

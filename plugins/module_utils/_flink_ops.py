@@ -98,11 +98,29 @@ def preflight(client, job, require_retention=True, allow_no_checkpoint=False, st
         stats = client.checkpoints(job_id)
         # a job restored from a snapshot that has not completed a checkpoint since still has that snapshot as its state
         has_checkpoint = snapshots.completed_count(stats) > 0 or restore_point_entry(stats) is not None
+        if store is not None:
+            check_storage_is_the_jobs(stats, base, job_id, label)
     if not has_checkpoint and not allow_no_checkpoint:
         raise JobError("refusing to stop job %s: it has no completed checkpoint yet (set allow_no_checkpoint to "
                        "accept a restart from empty state)" % label,
                        job=job_id, url=client.url_for("/jobs/%s/checkpoints" % job_id), method="GET")
     return settings
+
+
+def check_storage_is_the_jobs(stats, base, job_id, label):
+    """Refuse a checkpoint storage ``base`` that holds no checkpoint of the job while Flink reports one completed
+    elsewhere (say ``checkpoint_dir`` names another cluster's directory): no pin could be confirmed in storage."""
+    latest = snapshots.latest_completed(stats)
+    path = (latest or {}).get("external_path")
+    actual = snapshots.storage_dir_from_path(path, job_id)
+
+    def root(uri):
+        return snapshots.normalize_path(storage_mod.job_checkpoint_root(uri, job_id))
+
+    if actual and root(actual) != root(base):
+        raise JobError("refusing to stop job %s: checkpoint_dir %s holds no checkpoint of it, but Flink reports its latest "
+                       "completed checkpoint at %s; set checkpoint_dir to %s (the directory that holds <job id>/chk-N) or "
+                       "leave it unset" % (label, base, path, actual), job=job_id)
 
 
 # --------------------------------------------------------------------------- storage

@@ -286,6 +286,9 @@ def test_bad_input_changes_nothing(flink_cluster, test_job_jar, ansible, workdir
     wait_storage_checkpoints(cluster.checkpoint_dir, slow, 1)
     wait_in_flight_checkpoint(cluster.checkpoint_dir, slow)  # in flight for ~8 s from now
 
+    other_dir = os.path.join(workdir, "other-checkpoints")
+    os.makedirs(other_dir)
+
     def pin(**kwargs):
         return "flink_checkpointing", dict(dict(url=url, method="fence"), **kwargs)
 
@@ -304,6 +307,8 @@ def test_bad_input_changes_nothing(flink_cluster, test_job_jar, ansible, workdir
         "resume fenced": pin(job_name="good", state="resumed", method="native"),
         "zero timeout": pin(job_name="good", timeout=0),
         "relative dir": pin(job_name="good", checkpoint_dir="checkpoints"),
+        # readable, but not where the job checkpoints (say another cluster's directory)
+        "other dir": pin(job_name="good", checkpoint_dir="file://" + other_dir),
         "negative retries": pin(job_name="good", retries=-1),
     }
     res = run_failing(ansible, cases)
@@ -322,6 +327,7 @@ def test_bad_input_changes_nothing(flink_cluster, test_job_jar, ansible, workdir
     assert_failed(res["resume fenced"], "native")
     assert_failed(res["zero timeout"], "timeout must be greater than 0")
     assert_failed(res["relative dir"], "checkpoint_dir must be an absolute path or a URI")
+    assert_failed(res["other dir"], "holds no checkpoint of it", "set checkpoint_dir to file:" + cluster.checkpoint_dir)
     assert_failed(res["negative retries"], "retries must be >= 0")
     for job_id in (good, twin_a, twin_b, off, delete, never, slow):
         assert cluster.rest.job_status(job_id) == "RUNNING", job_id

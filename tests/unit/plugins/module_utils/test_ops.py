@@ -362,6 +362,27 @@ def test_preflight_refusals(tmp_path):
     assert ops.preflight(client, job, store=store, base=base)["enabled"]
 
 
+def test_preflight_refuses_a_checkpoint_storage_where_the_job_does_not_checkpoint(tmp_path):
+    """A checkpoint_dir without the job's checkpoints (another directory) while Flink reports one completed elsewhere
+    fails before the fence and names the right directory; the right storage in any spelling (also the job's own
+    directory) is not refused, nor is a storage without a checkpoint of the job yet (a job restored from elsewhere)."""
+    job = dict(jid=JOB, name="j")
+    config = load("checkpoints_config")
+    root = str(tmp_path / "checkpoints")
+    store, base = make_storage(root, [])
+    for wrong in ("file://%s/other" % root, "file:///elsewhere", "file:///elsewhere/%s" % JOB):
+        with pytest.raises(ops.JobError) as err:
+            ops.preflight(RouteClient({}, stats_up_to(3, root), config), job, store=store, base=wrong)
+        text = str(err.value)
+        assert "checkpoint_dir %s holds no checkpoint" % wrong in text and "set checkpoint_dir to file:%s " % root in text
+    for spelling in ("file://%s" % root, "file:%s/" % root, root, "file://%s/%s/" % (root, JOB)):
+        assert ops.preflight(RouteClient({}, stats_up_to(3, root), config), job, store=store, base=spelling)["enabled"]
+    restored = stats_up_to(0, root)
+    restored["latest"]["restored"] = dict(id=7, external_path="file:/other/%s/chk-7" % ("0" * 32), is_savepoint=False,
+                                          restore_timestamp=1)
+    assert ops.preflight(RouteClient({}, restored, config), job, store=store, base=base)["enabled"]
+
+
 def test_wait_in_flight_storage(tmp_path):
     root = str(tmp_path)
     store, base = make_storage(root, [4], in_flight=[5])
