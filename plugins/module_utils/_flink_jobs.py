@@ -265,12 +265,24 @@ def select_for_stop(client, params):
     return client.active_job(params["name"])
 
 
+def cancel_warnings(client, job):
+    """``(checkpoints retained?, warnings)`` for cancelling ``job``: a cancel discards the checkpoints of a job whose
+    retention is not RETAIN_ON_CANCELLATION, and with them its state (unless a savepoint holds it)."""
+    settings = ops.checkpoint_settings(client, job["jid"])
+    if not settings["enabled"] or snapshots.checkpoints_retained("CANCELED", settings["retention"]):
+        return True, []
+    return False, ["job %s (%s) has its checkpoints %s: the cancel discards them, and its state with them unless a "
+                   "savepoint holds it (state=stopped takes one first)" % (job.get("name"), job["jid"], settings["retention"])]
+
+
 def ensure_canceled(client, params, check_mode):
     job = select_for_stop(client, params)
     if job is None:
         return dict(changed=False, name=params["name"], job_id=params["job_id"], state=None)
+    retained, warnings = cancel_warnings(client, job)
     if check_mode:
-        return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"))
+        return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=job.get("state"),
+                    checkpoints_retained=retained, warnings=warnings)
     with request_deadline(time.monotonic() + params["timeout"]):  # a hanging cancel request counts against timeout
         client.cancel(job["jid"])
         try:
@@ -278,7 +290,8 @@ def ensure_canceled(client, params, check_mode):
         except FlinkError as exc:
             exc.result.update(changed=True, name=job.get("name"), job_id=job["jid"])  # the cancel is under way
             raise
-    return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=state)
+    return dict(changed=True, name=job.get("name"), job_id=job["jid"], state=state, checkpoints_retained=retained,
+                warnings=warnings)
 
 
 def ensure_stopped(client, params, check_mode):

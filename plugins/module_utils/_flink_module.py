@@ -162,6 +162,8 @@ class FlinkModule(AnsibleModule):
             result = action(self)
         except FlinkError as exc:
             self.fail_flink(exc)
+        for warning in result.pop("warnings", None) or []:  # what the action wants the user to see
+            self.warn(warning)
         self.exit_json(**result)
 
 

@@ -244,6 +244,13 @@ plan_checked:
       program arguments the job rejects then fail the check.
   returned: in check mode, when a job would be submitted
   type: bool
+checkpoints_retained:
+  description:
+    - Whether Flink keeps the job's checkpoints when it is cancelled (C(RETAIN_ON_CANCELLATION), or checkpointing is
+      off). When false the task warns - the cancel discards them, and the job's state with them unless a savepoint
+      holds it (O(state=stopped) takes one first).
+  returned: when O(state=canceled) and a job was (or, in check mode, would be) cancelled
+  type: bool
 replaced:
   description:
     - Id of the job O(replace=true) cancelled (in check mode, would cancel) to start from O(restore_from). Also set when

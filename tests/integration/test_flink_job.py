@@ -203,8 +203,13 @@ def test_cancel_and_stop_are_idempotent(flink_cluster, test_job_jar, ansible, wo
                       checkpoint_interval=200)
     second = start_job(cluster, test_job_jar, os.path.join(workdir, "b"), "to-stop", wait_checkpoints=1,
                        checkpoint_interval=200)
+    # its checkpoints are deleted on cancellation: a cancel discards its state, and says so
+    discarding = start_job(cluster, test_job_jar, os.path.join(workdir, "c"), "discarding", wait_checkpoints=1,
+                           checkpoint_interval=200, retention="delete")
     trigger = "0123456789abcdef0123456789abcdef"
     result = run_tasks(ansible, [
+        task("cancel discarding check", "flink_job", dict(url=url, name="discarding", state="canceled"), check_mode=True),
+        task("cancel discarding", "flink_job", dict(url=url, name="discarding", state="canceled")),
         task("cancel check", "flink_job", dict(url=url, name="to-cancel", state="canceled"), check_mode=True),
         task("cancel", "flink_job", dict(url=url, name="to-cancel", state="canceled")),
         task("cancel again", "flink_job", dict(url=url, name="to-cancel", state="canceled")),
@@ -220,6 +225,11 @@ def test_cancel_and_stop_are_idempotent(flink_cluster, test_job_jar, ansible, wo
     assert check["changed"] and check["job_id"] == first
     cancel = result.task("cancel")
     assert cancel["changed"] and cancel["state"] == "CANCELED" and cancel["job_id"] == first
+    assert check["checkpoints_retained"] and cancel["checkpoints_retained"] and not cancel.get("warnings"), cancel
+    for label in ("cancel discarding check", "cancel discarding"):
+        discarded = result.task(label)
+        assert discarded["changed"] and discarded["job_id"] == discarding and not discarded["checkpoints_retained"]
+        assert any("discards them" in w and "DELETE_ON_CANCELLATION" in w for w in discarded.get("warnings", [])), discarded
     assert not result.task("cancel again")["changed"] and not result.task("cancel by id again")["changed"]
     assert result.task("stop check")["changed"]
     stop = result.task("stop")
@@ -229,8 +239,9 @@ def test_cancel_and_stop_are_idempotent(flink_cluster, test_job_jar, ansible, wo
     assert not again["changed"] and again["savepoint_path"] == stop["savepoint_path"], again
     assert not result.task("stop by name again")["changed"]
     assert cluster.rest.job_status(first) == "CANCELED" and cluster.rest.job_status(second) == "FINISHED"
+    assert cluster.rest.job_status(discarding) == "CANCELED"
     time.sleep(0.2)
-    assert len(cluster.rest.jobs_overview()) == 2
+    assert len(cluster.rest.jobs_overview()) == 3
 
 
 @pytest.mark.timeout(300)

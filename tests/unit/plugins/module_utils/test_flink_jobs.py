@@ -124,3 +124,25 @@ def test_a_replace_check_that_would_start_reports_the_replace():
     result = jobs.ensure_running(client, replace_params(PIN), True)
     assert result["changed"] and result["replaced"] == NEW
     assert client.calls == [("POST", "/jars/jar-1/plan")]
+
+
+class CancelClient:
+    def __init__(self, config):
+        self.config = config
+
+    def checkpoint_config(self, job_id):
+        if self.config is None:
+            raise FlinkError("not found", status=404)
+        return self.config
+
+
+@pytest.mark.parametrize("config, retained", [
+    (dict(interval=1000, externalization=dict(enabled=True, delete_on_cancellation=False)), True),
+    (dict(interval=1000, externalization=dict(enabled=True, delete_on_cancellation=True)), False),
+    (dict(interval=1000, externalization=dict(enabled=False)), False),
+    (None, True),  # checkpointing off: no checkpoints to discard
+])
+def test_a_cancel_warns_when_it_discards_the_checkpoints(config, retained):
+    kept, warnings = jobs.cancel_warnings(CancelClient(config), dict(jid=NEW, name="j"))
+    assert kept is retained and bool(warnings) is not retained
+    assert all("the cancel discards them" in w and NEW in w for w in warnings)
