@@ -78,45 +78,84 @@ def ensure_running(client, params, check_mode):
     # A caller that resolved the jar on this cluster already (flink_handover, before the fence) passes jar_id: one REST
     # call less while the job is down.
     jar_id, uploaded = (params.get("jar_id"), False) if params.get("jar_id") or not submit else resolve_jar(client, params, check_mode)
-    if job or check_mode:
-        # before the replace cancels the running job (and in a plan): what the start would fail on
-        precheck(client, params, jar_id, uploaded, restore_path)
+    try:
+        if job or check_mode:
+            # before the replace cancels the running job (and in a plan): what the start would fail on
+            result["warnings"] = precheck(client, params, jar_id, restore_path, job)
+        elif not params.get("prechecked"):
+            check_checkpoint_dir(params)  # a wrong one would fail only once the job runs
+    except FlinkError as exc:
+        if uploaded:
+            forget_upload(client, jar_id, exc)
+        raise
     if job:
         if check_mode:
             return dict(result, changed=True, job_id=job["jid"], state=job.get("state"), replaced=job["jid"])
         client.cancel(job["jid"])
-        client.wait_job_state(job["jid"], TERMINAL_STATES, deadline.left())
-        result["replaced"] = job["jid"]
+        try:
+            client.wait_job_state(job["jid"], TERMINAL_STATES, deadline.left())
+        except FlinkError as exc:
+            exc.result.update(changed=True, replaced=job["jid"])  # the cancel is under way
+            raise
+        result.update(changed=True, replaced=job["jid"])
     if not submit:
         # Application clusters: the node bootstrap starts the job (from the pin it was handed); wait and prove.
         if check_mode:
             return dict(result, job_id=None, state=None)
         return dict(result, **follow(client, params, wait_for_job(client, name, deadline), restore_path, restore_id, deadline))
-    result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     if check_mode:
-        return dict(result, job_id=None, state=None, plan_checked=bool(jar_id))
+        return dict(result, changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True, job_id=None, state=None,
+                    plan_checked=bool(jar_id))
     try:
         result.update(start(client, params, jar_id, restore_path, restore_id, deadline))
     except FlinkError as exc:
+        if uploaded:
+            forget_upload(client, jar_id, exc)
         if job:  # the replaced job is gone: say so, and where its last state is
             exc.result.update(changed=True, replaced=job["jid"])
             exc.message += (" (job %s was cancelled for the replace; its retained checkpoints stay in its checkpoint "
                             "storage)" % job["jid"])
         raise
+    result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     return result
 
 
-def precheck(client, params, jar_id, uploaded, restore_path):
-    """Fail before any change when storage readable from here has no restore point at ``restore_path`` or the jar on
-    the cluster cannot build the job's plan under its name (a jar uploaded just now is a change all the same)."""
-    try:
-        check_restore_point(restore_path, params["aws"])
-        if jar_id and params.get("submit", True):  # on the cluster: build the job's plan, as the run would, without running it
-            check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
-    except FlinkError as exc:
-        if uploaded:
-            exc.result.update(changed=True, jar_id=jar_id, uploaded=True)
-        raise
+def forget_upload(client, jar_id, exc):
+    """After a failure, delete the jar this run uploaded unless a job was started from it, so bad input leaves nothing
+    behind; what cannot be deleted is reported (``changed``, ``uploaded``)."""
+    if not exc.result.get("job_id"):
+        try:
+            client.delete("/jars/%s" % jar_id)
+            return
+        except FlinkError:
+            pass
+    exc.result.update(changed=True, jar_id=jar_id, uploaded=True)
+
+
+def precheck(client, params, jar_id, restore_path, job=None):
+    """Fail before any change when storage readable from here has no restore point at ``restore_path``, the
+    checkpoint directory to watch is unreadable, the jar on the cluster cannot build the job's plan under its name, or
+    the cancel of the job to replace (``job``) would delete the restore point. Returns warnings."""
+    check_restore_point(restore_path, params["aws"])
+    check_checkpoint_dir(params)
+    if jar_id and params.get("submit", True):  # on the cluster: build the job's plan, as the run would, without running it
+        check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
+    if not job:
+        return []
+    retained, warnings = cancel_warnings(client, job)
+    if not retained and restore_path and snapshots.storage_dir_from_path(snapshots.normalize_path(restore_path), job["jid"]):
+        raise FlinkError("refusing to replace job %r (%s): restore_from %s is one of its own checkpoints, which the cancel "
+                         "of the replace deletes (its checkpoints are not retained on cancellation); stop it with a "
+                         "savepoint (state=stopped) and restore from that" % (job.get("name"), job["jid"], restore_path),
+                         job=job["jid"])
+    return warnings
+
+
+def check_checkpoint_dir(params):
+    """Fail when the checkpoint directory the start watches for the first checkpoint (wait_for=checkpoint) is given
+    but cannot be read: the job would be started, and then cancelled again."""
+    if params.get("checkpoint_dir") and params.get("wait_for") == "checkpoint":
+        ops.storage_for(params["checkpoint_dir"], params["aws"])
 
 
 def check_restore_point(path, aws):
@@ -221,8 +260,7 @@ def start(client, params, jar_id, restore_path, restore_id, deadline):
         check_job_name(started[0].get("name") if started else None, params["name"], jar_id)
     except FlinkError as exc:
         # cancelled at once, before it can complete a checkpoint (or, with claim_mode=claim, subsume the restored one)
-        ops.cleanup_failed_start(client, started, deadline.left())
-        exc.result.update(changed=True, job_id=job_id, cancelled=True)
+        clean_up_start(client, params, job_id, started, exc, deadline.left(), restore_path)
         raise
     return follow(client, params, job_id, restore_path, restore_id, deadline, began)
 
@@ -250,11 +288,34 @@ def follow(client, params, job_id, restore_path, restore_id, deadline, began=Non
             timings["first_checkpoint_at"] = round(time.time(), 3)
         ops.watch_stable(client, job_id, params.get("watch_seconds") or 0)
     except FlinkError as exc:
-        ops.cleanup_failed_start(client, [dict(jid=job_id, state=client.job_status(job_id))], 30.0)
-        exc.result.update(changed=True, job_id=job_id, cancelled=True)  # it was started, and cancelled again
+        clean_up_start(client, params, job_id, [dict(jid=job_id, state=client.job_status(job_id))], exc, 30.0, restore_path)
         raise
     out["state"] = client.job_status(job_id)
     return out
+
+
+def clean_up_start(client, params, job_id, started, exc, timeout, restore_path):
+    """Cancel what a failed start left active and say so in ``exc`` - unless the start claimed its restore point
+    (claim_mode=claim) and the job's checkpoints are not retained on cancellation: the cancel would delete the claimed
+    snapshot, the job's only state, so the job is left as it is."""
+    active = [j for j in started if j.get("state") not in LOCALLY_TERMINAL_STATES]
+    if active and restore_path and params.get("claim_mode") == "claim" and not retained_on_cancel(client, job_id):
+        exc.result.update(changed=True, job_id=job_id, cancelled=False, left_running=True)
+        exc.message += (" (job %s was left as it is: it claimed %s (claim_mode=claim) and its checkpoints are not "
+                        "retained on cancellation, so cancelling it would delete that snapshot; stop it with a savepoint "
+                        "or fix it where it runs)" % (job_id, restore_path))
+        return
+    ops.cleanup_failed_start(client, started, timeout)
+    exc.result.update(changed=True, job_id=job_id, cancelled=True)  # it was started, and cancelled again
+
+
+def retained_on_cancel(client, job_id):
+    """Whether a cancel keeps the job's checkpoints (False when Flink cannot tell)."""
+    try:
+        settings = ops.checkpoint_settings(client, job_id)
+    except FlinkError:
+        return False
+    return settings["enabled"] and settings["retention"] == snapshots.RETAIN
 
 
 def select_for_stop(client, params):

@@ -655,7 +655,9 @@ def jobs_needing(client, path):
 
     A job that ended needs it when it is its newest restorable state (and no job of that name runs); a running job
     restored from it needs it until it completes a checkpoint of its own (a failover before that restores from it).
-    Jobs the JobManager no longer lists (``jobstore.expiration-time``) are not known here.
+    A ``chk-N`` of a job's own checkpoint storage is needed while the job runs (its recovery point, or state files its
+    later incremental checkpoints share) and after it ended while no job of that name runs (its last state, or files
+    that state shares). Jobs the JobManager no longer lists (``jobstore.expiration-time``) are not known here.
     """
     target = snapshots.normalize_path(path)
     jobs = client.jobs_overview()
@@ -665,6 +667,11 @@ def jobs_needing(client, path):
         ended = job.get("state") in LOCALLY_TERMINAL_STATES
         if ended and job.get("name") in running:
             continue  # a later run of the job carries its state on
+        if snapshots.storage_dir_from_path(target, job["jid"]):
+            needing.append((job, "it is a checkpoint of that job (%s), which %s" % (
+                job.get("state"), "may share state files with its later checkpoints" if ended else
+                "it recovers from, or whose later checkpoints may share its state files")))
+            continue
         try:
             stats = client.checkpoints(job["jid"])
         except FlinkError as exc:
@@ -708,9 +715,12 @@ def jar_upload_name(path, digest):
 
 def file_sha256(path):
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+    except OSError as exc:  # a directory, no permission, ...
+        raise FlinkError("cannot read jar %s on the controller: %s" % (path, exc.strerror or exc))
     return digest.hexdigest()
 
 
@@ -846,8 +856,8 @@ def job_failure(client, job_id):
 def wait_running(client, job_id, timeout):
     """Wait until the job is RUNNING with every task RUNNING (fresh ``/jobs/overview``).
 
-    A job that fails or finishes on the way raises with Flink's root exception; a job stuck restarting
-    is cancelled before the error is raised.
+    A job that fails or finishes on the way raises with Flink's root exception (the caller cleans up a job stuck
+    restarting: see _flink_jobs.clean_up_start).
     """
     url = client.url_for("/jobs/overview")
 
@@ -865,13 +875,8 @@ def wait_running(client, job_id, timeout):
             return False, None
         return False, None
 
-    try:
-        return poll(check, timeout, "all tasks of job %s to run" % job_id, interval=0.02, max_interval=FAST_POLL,
-                    job=job_id, method="GET", url=url)
-    except FlinkError:
-        if client.job_status(job_id) not in LOCALLY_TERMINAL_STATES:
-            cleanup_failed_start(client, [dict(jid=job_id, state="RUNNING")], timeout=30.0)
-        raise
+    return poll(check, timeout, "all tasks of job %s to run" % job_id, interval=0.02, max_interval=FAST_POLL,
+                job=job_id, method="GET", url=url)
 
 
 def restored_from(client, job_id, timeout):

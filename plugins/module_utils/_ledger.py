@@ -77,11 +77,22 @@ class FileLedger:
     def get(self, key):
         try:
             with open(self._path(key), "r") as handle:
-                return json.load(handle)
+                text = handle.read()
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             raise LedgerError("cannot read ledger entry %s: %s" % (self._path(key), exc))
+        return _decoded(text, self._path(key))
+
+    def check_writable(self, key):
+        """Fail unless the entry ``key`` could be written (checked without creating anything)."""
+        directory = os.path.dirname(self._path(key))
+        existing = directory
+        while existing and not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+            raise LedgerError("cannot write ledger entries under %s: %s is %s" % (
+                directory, existing, "not a writable directory" if os.path.exists(existing) else "missing"))
 
     def put(self, key, entry):
         path = self._path(key)
@@ -111,8 +122,7 @@ class SsmLedger:
         if not storage_mod.load_boto3():
             raise LedgerError("boto3 is required for an ssm: ledger")
         self.prefix = "/" + prefix.strip("/")
-        session = storage_mod.boto3.session.Session(profile_name=(aws or {}).get("profile") or None)
-        self.ssm = session.client("ssm", **_client_args(aws))
+        self.ssm = storage_mod.aws_client("ssm", aws or {}, "open the ssm:%s ledger" % self.prefix)
 
     def _name(self, key):
         return "%s/%s" % (self.prefix, key)
@@ -126,7 +136,7 @@ class SsmLedger:
             raise LedgerError("cannot read ledger parameter %s: %s" % (self._name(key), exc))
         except storage_mod.botocore.exceptions.BotoCoreError as exc:
             raise LedgerError("cannot read ledger parameter %s: %s" % (self._name(key), exc))
-        return json.loads(answer["Parameter"]["Value"])
+        return _decoded(answer["Parameter"]["Value"], "parameter " + self._name(key))
 
     def put(self, key, entry):
         try:
@@ -136,11 +146,12 @@ class SsmLedger:
             raise LedgerError("cannot write ledger parameter %s: %s" % (self._name(key), exc))
 
     def list(self):
-        keys = []
-        paginator = self.ssm.get_paginator("get_parameters_by_path")
-        for page in paginator.paginate(Path=self.prefix, Recursive=True):
-            keys.extend(p["Name"][len(self.prefix) + 1:] for p in page.get("Parameters", []))
-        return sorted(keys)
+        def pages():
+            keys = []
+            for page in self.ssm.get_paginator("get_parameters_by_path").paginate(Path=self.prefix, Recursive=True):
+                keys.extend(p["Name"][len(self.prefix) + 1:] for p in page.get("Parameters", []))
+            return sorted(keys)
+        return _listed("ledger parameters under %s" % self.prefix, pages)
 
 
 class S3Ledger:
@@ -157,7 +168,9 @@ class S3Ledger:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise LedgerError("cannot read ledger object s3://%s/%s: %s" % (self.store.bucket, self._key(key), exc))
-        return json.loads(answer["Body"].read().decode("utf-8"))
+        except storage_mod.botocore.exceptions.BotoCoreError as exc:
+            raise LedgerError("cannot read ledger object s3://%s/%s: %s" % (self.store.bucket, self._key(key), exc))
+        return _decoded(answer["Body"].read().decode("utf-8", "replace"), "s3://%s/%s" % (self.store.bucket, self._key(key)))
 
     def put(self, key, entry):
         try:
@@ -168,21 +181,36 @@ class S3Ledger:
 
     def list(self):
         prefix = self.store.prefix.strip("/")
-        keys = []
-        paginator = self.store.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.store.bucket, Prefix=prefix + "/" if prefix else ""):
-            for obj in page.get("Contents", []):
-                name = obj["Key"][len(prefix) + 1 if prefix else 0:]
-                if name.endswith(".json"):
-                    keys.append(name[:-5])
-        return sorted(keys)
+
+        def pages():
+            keys = []
+            paginator = self.store.s3.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.store.bucket, Prefix=prefix + "/" if prefix else ""):
+                for obj in page.get("Contents", []):
+                    name = obj["Key"][len(prefix) + 1 if prefix else 0:]
+                    if name.endswith(".json"):
+                        keys.append(name[:-5])
+            return sorted(keys)
+        return _listed("ledger objects under s3://%s/%s" % (self.store.bucket, prefix), pages)
 
 
-def _client_args(aws):
-    aws = aws or {}
-    return dict(region_name=aws.get("region") or None, endpoint_url=aws.get("endpoint_url") or None,
-                aws_access_key_id=aws.get("access_key") or None, aws_secret_access_key=aws.get("secret_key") or None,
-                aws_session_token=aws.get("session_token") or None)
+def _decoded(text, where):
+    """A ledger entry from its JSON text (a corrupt one is a LedgerError naming ``where``)."""
+    try:
+        entry = json.loads(text)
+    except ValueError as exc:
+        raise LedgerError("cannot read ledger entry %s: it is no JSON (%s)" % (where, exc))
+    if not isinstance(entry, dict):
+        raise LedgerError("cannot read ledger entry %s: it is no JSON object" % where)
+    return entry
+
+
+def _listed(what, pages):
+    """Run a boto3 pagination (``pages``: a callable) as a LedgerError on failure."""
+    try:
+        return pages()
+    except (storage_mod.botocore.exceptions.ClientError, storage_mod.botocore.exceptions.BotoCoreError) as exc:
+        raise LedgerError("cannot list %s: %s" % (what, exc))
 
 
 def open_ledger(uri, aws=None):
@@ -227,10 +255,27 @@ def bounded(entry):
     return cut(entry)
 
 
-def update_status(ledger, key, status, **fields):
-    """Move an entry to ``status`` with extra fields; returns ``(entry, changed)``."""
+# what a status change never rewrites: the pin itself, whose entry it is, and the bookkeeping
+RESERVED_FIELDS = ("status", "cluster", "job_name", "old_job_id", "checkpoint_id", "checkpoint_path", "checkpoint_kind",
+                   "pinned_at", "updated_at", "previous")
+
+
+def field_errors(fields):
+    """Why extra ``fields`` of a status change cannot be stored (empty list = fine)."""
+    reserved = sorted(k for k in fields or {} if k in RESERVED_FIELDS)
+    if reserved:
+        return ["fields %s are the ledger's own (the pin and its bookkeeping) and cannot be set" % ", ".join(reserved)]
+    return []
+
+
+def update_status(ledger, key, status, fields=None):
+    """Move an entry to ``status`` with extra ``fields``; returns ``(entry, changed)``."""
     if status not in STATUSES:
         raise LedgerError("unknown ledger status %r (one of %s)" % (status, ", ".join(STATUSES)))
+    errors = field_errors(fields)
+    if errors:
+        raise LedgerError("; ".join(errors))
+    fields = fields or {}
     entry = ledger.get(key)
     if entry is None:
         raise LedgerError("no ledger entry %s to mark %s" % (key, status))

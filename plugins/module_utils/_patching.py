@@ -102,15 +102,49 @@ def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=
     if entry is not None:
         return resumed_result(key, entry, running)
     job = client.resolve_job(name=job_name)
+    if hasattr(ledger, "check_writable"):  # the pin is recorded right after the fence: a ledger it cannot go to fails now
+        ledger.check_writable(key)
     result = ops.suspend(client, job, check_mode=check_mode, **suspend_args)
     result.update(resumed=False, ledger_key=key, ledger_entry=None)
-    if check_mode or result.get("pinned_checkpoint") is None:
+    pin = result.get("pinned_checkpoint")
+    if check_mode or pin is None:
         return result
-    result["ledger_entry"] = _ledger.record_pin(ledger, key, result["pinned_checkpoint"], cluster, job_name, run_id=run_id,
-                                                old_ami=old_ami, new_ami=new_ami,
-                                                extra=dict(fence_method=result.get("method"), fence_timings=result.get("timings")))
+    previous = ledger.get(key)
+    if not result["changed"] and recorded(previous, pin):
+        # a re-run on the job fenced before: its pin is recorded already (and may be finished: never reopened)
+        return dict(result, ledger_entry=previous)
+    try:
+        result["ledger_entry"] = _ledger.record_pin(ledger, key, pin, cluster, job_name, run_id=run_id, old_ami=old_ami,
+                                                    new_ami=new_ami, extra=dict(fence_method=result.get("method"),
+                                                                                fence_timings=result.get("timings")))
+    except FlinkError as exc:
+        raise exc.restated("job %s is fenced and its pin is checkpoint %s at %s, but the pin could not be recorded in the "
+                           "ledger: %s" % (job_name, pin.get("id"), pin.get("external_path"), exc.message),
+                           changed=result["changed"], pinned_checkpoint=pin, job_state=result.get("job_state"),
+                           method=result.get("method"))
     result["changed"] = True
     return result
+
+
+def recorded(entry, pin):
+    """Whether ledger ``entry`` records ``pin`` (same job, same checkpoint)."""
+    return bool(entry) and entry.get("old_job_id") == pin.get("job_id") and entry.get("checkpoint_id") == pin.get("id") \
+        and entry.get("checkpoint_path") == pin.get("external_path")
+
+
+def check_target_free(source, target, name):
+    """Refuse a target that runs a job of that name while the job still runs on the source (not fenced yet): that job
+    cannot come from this handover's pin, and the start after the fence would find it in the way (the job would be
+    down on both clusters). A re-run after the fence finds the source's job ended and the target's from the pin."""
+    there = target.active_job(name)
+    if not there:
+        return
+    here = source.active_job(name)
+    if here and here["jid"] != there["jid"]:  # (one cluster as source and target: the same job)
+        raise FlinkError("refusing to hand job %r over: %s already runs a job of that name (%s, %s) while it still runs "
+                         "on %s (%s); cancel the one on the target first, or restart it there with flink_job" % (
+                             name, target.base_url, there["jid"], there.get("state"), source.base_url, here["jid"]),
+                         job=there["jid"])
 
 
 def handover(source, target, params, check_mode=False):
@@ -122,12 +156,15 @@ def handover(source, target, params, check_mode=False):
     # Stage the jar on the target before the job stops (an upload must not count as downtime) and build the job's plan
     # there: a wrong entry class or program arguments fail now, with the job still running on the source.
     jar_id, uploaded = jobs.resolve_jar(target, params, check_mode)
-    if jar_id:
-        try:
+    try:
+        if jar_id:
             ops.check_program(target, jar_id, jobs.run_body_of(params), params["name"])
-        except FlinkError as exc:
-            exc.result.update(changed=uploaded, jar_id=jar_id, uploaded=uploaded)  # the job itself was not touched
-            raise
+        jobs.check_checkpoint_dir(dict(params, checkpoint_dir=params["target_checkpoint_dir"]))
+        check_target_free(source, target, params["name"])
+    except FlinkError as exc:
+        if uploaded:  # the job itself was not touched
+            jobs.forget_upload(target, jar_id, exc)
+        raise
     began = time.monotonic()
     suspend_args = dict(mode=params["mode"], method=params["method"], timeout=params["timeout"],
                         allow_no_checkpoint=False, checkpoint_dir=params["checkpoint_dir"], aws=params["aws"])
@@ -138,12 +175,15 @@ def handover(source, target, params, check_mode=False):
     if check_mode:
         return dict(changed=True, pin=pin, pin_is_final=False, target=dict(changed=True), timings={})
     pinned_at = time.monotonic()
-    run_params = dict(params, jar=jar_id, jar_id=jar_id, restore_from=pin, checkpoint_dir=params["target_checkpoint_dir"], replace=False)
+    run_params = dict(params, jar=jar_id, jar_id=jar_id, restore_from=pin, checkpoint_dir=params["target_checkpoint_dir"], replace=False,
+                      prechecked=True)
     try:
         started = jobs.ensure_running(target, run_params, check_mode=False)
     except FlinkError as exc:
         recorded = "recorded in the ledger as %s" % pinned["ledger_key"] if pinned["ledger_key"] else "not recorded: no ledger"
-        if exc.result.get("job_id") and not exc.result.get("cancelled"):
+        if exc.result.get("left_running"):
+            now = "job %s was left on the new cluster: it claimed the pin, which a cancel would delete" % exc.result["job_id"]
+        elif exc.result.get("job_id") and not exc.result.get("cancelled"):
             # a run without an answer: the job may yet start on the target, and a second copy from the pin would
             # write the output after it twice
             now = "job %s may still start on the new cluster: make sure it has not before restarting the job anywhere" % (
@@ -157,8 +197,8 @@ def handover(source, target, params, check_mode=False):
     entry = None
     if params["ledger"]:
         ledger = _ledger.open_ledger(params["ledger"], aws=params["aws"])
-        entry = _ledger.update_status(ledger, pinned["ledger_key"], "restored", new_job_id=started.get("job_id"),
-                                      restored_at=_ledger.utc_now())[0]
+        entry = _ledger.update_status(ledger, pinned["ledger_key"], "restored",
+                                      dict(new_job_id=started.get("job_id"), restored_at=_ledger.utc_now()))[0]
     finished = time.monotonic()
     timings = dict(pinned["timings"] or {})
     timings.update(pin_total=round(pinned_at - began, 3), restore=started.get("timings") or {},

@@ -148,6 +148,23 @@ def _metadata_mtime(path):
     return info.st_mtime
 
 
+def aws_client(service, aws, what):
+    """A boto3 client for ``service`` from the modules' AWS options (a profile that does not exist, say, is a
+    StorageError naming ``what`` it was for)."""
+    try:
+        session = boto3.session.Session(profile_name=aws.get("profile") or None)
+        return session.client(
+            service,
+            region_name=aws.get("region") or None,
+            endpoint_url=aws.get("endpoint_url") or None,
+            aws_access_key_id=aws.get("access_key") or None,
+            aws_secret_access_key=aws.get("secret_key") or None,
+            aws_session_token=aws.get("session_token") or None,
+        )
+    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+        raise StorageError("cannot %s: %s" % (what, exc))
+
+
 class S3Storage:
     scheme = "s3"
 
@@ -158,15 +175,7 @@ class S3Storage:
         scheme, location = split_uri(uri)
         self.bucket, _sep, self.prefix = location.partition("/")
         aws = aws or {}
-        session = boto3.session.Session(profile_name=aws.get("profile") or None)
-        self.s3 = session.client(
-            "s3",
-            region_name=aws.get("region") or None,
-            endpoint_url=aws.get("endpoint_url") or None,
-            aws_access_key_id=aws.get("access_key") or None,
-            aws_secret_access_key=aws.get("secret_key") or None,
-            aws_session_token=aws.get("session_token") or None,
-        )
+        self.s3 = aws_client("s3", aws, "read %s" % uri)
 
     def _key(self, uri):
         scheme, location = split_uri(uri)
@@ -231,6 +240,8 @@ class S3Storage:
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
+            raise StorageError("cannot read s3://%s/%s: %s" % (self.bucket, key, exc))
+        except botocore.exceptions.BotoCoreError as exc:  # no credentials, endpoint unreachable, ...
             raise StorageError("cannot read s3://%s/%s: %s" % (self.bucket, key, exc))
 
     def external(self, uri):

@@ -54,6 +54,9 @@ options:
   fields:
     description:
       - Extra fields stored with a status change (for example the new job id or a failure reason).
+      - The ledger's own fields (C(status), C(cluster), C(job_name), C(old_job_id), C(checkpoint_id),
+        C(checkpoint_path), C(checkpoint_kind), C(pinned_at), C(updated_at), C(previous)) are refused - the recorded pin
+        is never rewritten.
     type: dict
     default: {}
 """
@@ -106,13 +109,16 @@ def query(ledger, params):
 
 def set_status(ledger, params, check_mode):
     key = _ledger.entry_key(params["cluster"], params["job_name"])
+    errors = _ledger.field_errors(params["fields"])
+    if errors:
+        raise _ledger.LedgerError("; ".join(errors))
     if check_mode:
         entry = ledger.get(key)
         if entry is None:
             raise _ledger.LedgerError("no ledger entry %s to mark %s" % (key, params["state"]))
         wanted = dict(params["fields"], status=params["state"])
         return dict(changed=any(entry.get(k) != v for k, v in wanted.items()), entry=entry)
-    entry, changed = _ledger.update_status(ledger, key, params["state"], **params["fields"])
+    entry, changed = _ledger.update_status(ledger, key, params["state"], params["fields"])
     return dict(changed=changed, entry=entry)
 
 

@@ -168,9 +168,15 @@ existed:
   type: bool
 """
 
+import os
 import time
 
-from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import FlinkTimeoutError, TERMINAL_STATES, is_trigger_id
+from ansible_collections.flinkops.fleet.plugins.module_utils._flink_client import (
+    FlinkOperationFailed,
+    FlinkTimeoutError,
+    TERMINAL_STATES,
+    is_trigger_id,
+)
 from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module import (
     FlinkModule,
     aws_options,
@@ -245,14 +251,35 @@ def absent(module):
             "job %s (%s) needs it: %s" % (job.get("name"), job["jid"], why) for job, why in needing)),
             savepoint_path=path, existed=existed, needed_by=[job["jid"] for job, why in needing])
     if not module.check_mode:
-        ops.dispose_savepoint(module.client, path, timeout=params["timeout"])
+        try:
+            ops.dispose_savepoint(module.client, path, timeout=params["timeout"])
+        except FlinkOperationFailed as exc:
+            if existed is None and NOT_FOUND in str(exc):  # the JobManager's storage has no such snapshot (any more)
+                return dict(changed=False, savepoint_path=path, existed=False, duration_seconds=round(time.monotonic() - started, 3))
+            raise
     return dict(changed=True, savepoint_path=path, existed=existed, duration_seconds=round(time.monotonic() - started, 3))
+
+
+# how Flink's disposal fails for a path its file system does not have
+NOT_FOUND = "Cannot find checkpoint or savepoint"
+
+
+def not_here(path):
+    """Whether ``path`` is a ``file:`` path whose parent directory this machine does not have: it names the
+    JobManager's file system, which the controller may not share (its existence is then unknown here)."""
+    scheme, local = storage_mod.split_uri(path)
+    parent = os.path.dirname(local.rstrip("/"))
+    if local.rstrip("/").endswith("/_metadata"):
+        parent = os.path.dirname(parent)
+    return scheme == "file" and not os.path.isdir(parent)
 
 
 def savepoint_exists(path, aws):
     """``(exists, is a snapshot)`` of ``path`` where its storage is readable from here; ``(None, True)`` when it is not
     (the JobManager decides). A snapshot is a ``_metadata`` file or a directory with one: Flink disposes nothing else."""
     try:
+        if not_here(path):
+            return None, True
         store = storage_mod.open_storage(path, aws=aws)
         if not store.exists(path):
             return False, False

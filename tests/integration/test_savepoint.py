@@ -145,3 +145,34 @@ def test_savepoint_lifecycle(flink_cluster, test_job_jar, ansible, workdir):
     assert_failed(res["relative dispose"], "path must be an absolute path or a URI")
     assert os.path.isdir(local_path(stop["savepoint_path"]))
     assert_failed(res["unreachable"], "cannot reach")
+
+
+@pytest.mark.timeout(240)
+def test_a_checkpoint_of_a_running_job_is_not_disposed(flink_cluster, test_job_jar, ansible, workdir):
+    """A job's own chk-N is its recovery point (or holds state files its later incremental checkpoints share): while
+    the job runs, state=absent refuses it, in check mode too, unless forced; it stays and the job keeps running."""
+    cluster = flink_cluster("keep", rest_cache="100 ms")
+    job = start_job(cluster, test_job_jar, os.path.join(workdir, "a"), "keeps", wait_checkpoints=0,
+                    checkpoint_interval=600000)
+    taken = run_tasks(ansible, [task("trigger", "flink_checkpointing", dict(url=cluster.url, job_id=job, state="triggered"))])
+    assert not taken.failed, taken.describe()
+    path = taken.task("trigger")["checkpoint"]["external_path"]
+    assert storage_checkpoints(cluster.checkpoint_dir, job)[int(path.rsplit("-", 1)[1])]
+    res = run_failing(ansible, {
+        "dispose": ("flink_savepoint", dict(url=cluster.url, state="absent", path=path)),
+        "dispose its _metadata": ("flink_savepoint", dict(url=cluster.url, state="absent", path=path + "/_metadata")),
+    })
+    for refused in res.values():
+        assert_failed(refused, "refusing to dispose", "a checkpoint of that job", "force=true")
+        assert refused["needed_by"] == [job]
+    check = run_tasks(ansible, [
+        task("check", "flink_savepoint", dict(url=cluster.url, state="absent", path=path), check_mode=True, ignore_errors=True),
+        # a file: path in a directory the controller does not have: the JobManager's file system decides (nothing there)
+        task("elsewhere", "flink_savepoint", dict(url=cluster.url, state="absent",
+                                                  path="file:///nonexistent-dir/savepoint-000000-000000000000")),
+    ])
+    assert_failed(check.task("check"), "a checkpoint of that job")
+    elsewhere = check.task("elsewhere")
+    assert not elsewhere.get("failed") and not elsewhere["changed"] and elsewhere["existed"] is False, elsewhere
+    assert os.path.exists(os.path.join(local_path(path), "_metadata"))
+    assert cluster.rest.job_status(job) == "RUNNING"

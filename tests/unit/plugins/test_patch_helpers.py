@@ -167,7 +167,7 @@ def test_ledger_entries_stay_small(tmp_path):
     key = ledger_mod.entry_key("c", "j")
     pin = dict(id=1, external_path="p", kind="checkpoint", job_id="a" * 32)
     ledger_mod.record_pin(ledger, key, pin, "c", "j", extra=dict(fence_timings=dict(cancel=0.1)))
-    ledger_mod.update_status(ledger, key, "rolled_back", rollback_reason="x" * 10000)
+    ledger_mod.update_status(ledger, key, "rolled_back", dict(rollback_reason="x" * 10000))
     ledger_mod.record_pin(ledger, key, pin, "c", "j")
     entry = ledger.get(key)
     assert len(json.dumps(entry)) < 4096

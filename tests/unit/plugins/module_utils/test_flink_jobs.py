@@ -67,11 +67,22 @@ class ReplaceClient(RestoredClient):
     """A cluster where job ``j`` runs from another checkpoint (so a restore from PIN replaces it); the jar is uploaded
     as ``jar-1``; ``plan_error`` makes its plan fail."""
 
-    def __init__(self, plan_error=None):
+    def __init__(self, plan_error=None, delete_on_cancel=False):
         RestoredClient.__init__(self, "file:/ck/%s/chk-9" % OLD, 9)
         self.plan_error = plan_error
         self.calls = []
         self.base_url = "http://127.0.0.1:1"
+        self.config = dict(interval=1000, externalization=dict(enabled=True, delete_on_cancellation=delete_on_cancel))
+        self.cancel_wait = None
+
+    def checkpoint_config(self, job_id):
+        return self.config
+
+    def wait_job_state(self, job_id, states, timeout):
+        self.calls.append(("wait", job_id))
+        if self.cancel_wait:
+            raise self.cancel_wait
+        return "CANCELED", {}
 
     def active_job(self, name):
         return dict(jid=NEW, name=name, state="RUNNING")
@@ -146,3 +157,68 @@ def test_a_cancel_warns_when_it_discards_the_checkpoints(config, retained):
     kept, warnings = jobs.cancel_warnings(CancelClient(config), dict(jid=NEW, name="j"))
     assert kept is retained and bool(warnings) is not retained
     assert all("the cancel discards them" in w and NEW in w for w in warnings)
+
+
+def test_a_replace_never_deletes_its_own_restore_point(tmp_path):
+    """A job whose checkpoints are deleted on cancellation cannot be replaced from one of its own checkpoints (the
+    cancel would delete it): refused before any change. From elsewhere the replace goes on, with a warning."""
+    own = tmp_path / NEW / "chk-5"
+    own.mkdir(parents=True)
+    (own / "_metadata").write_bytes(b"m")
+    client = ReplaceClient(delete_on_cancel=True)
+    with pytest.raises(FlinkError) as err:
+        jobs.ensure_running(client, replace_params("file://%s" % own), False)
+    assert "is one of its own checkpoints" in str(err.value) and "state=stopped" in str(err.value)
+    assert ("cancel", NEW) not in client.calls
+    result = jobs.ensure_running(client, replace_params(PIN), True)
+    assert result["replaced"] == NEW and any("discards them" in w for w in result["warnings"])
+
+
+def test_a_replace_whose_cancel_wait_runs_out_says_changed():
+    client = ReplaceClient()
+    client.cancel_wait = FlinkError("timed out waiting for job to end")
+    with pytest.raises(FlinkError) as err:
+        jobs.ensure_running(client, replace_params(PIN), False)
+    assert err.value.result["changed"] and err.value.result["replaced"] == NEW
+    assert ("cancel", NEW) in client.calls
+
+
+def test_an_unreadable_checkpoint_dir_fails_before_the_replace(tmp_path):
+    client = ReplaceClient()
+    params = replace_params(PIN, checkpoint_dir="file://%s/missing" % tmp_path, wait_for="checkpoint")
+    with pytest.raises(FlinkError) as err:
+        jobs.ensure_running(client, params, False)
+    assert "missing" in str(err.value) and not err.value.result.get("changed")
+    assert ("cancel", NEW) not in client.calls
+
+
+class StartedClient:
+    """A started job (``NEW``) whose checkpoints are (not) retained on cancellation; records cancels."""
+
+    def __init__(self, retained):
+        self.config = dict(interval=1000, externalization=dict(enabled=True, delete_on_cancellation=not retained))
+        self.calls = []
+
+    def checkpoint_config(self, job_id):
+        return self.config
+
+    def cancel(self, job_id):
+        self.calls.append(("cancel", job_id))
+
+    def wait_job_state(self, job_id, states, timeout):
+        return "CANCELED", {}
+
+
+@pytest.mark.parametrize("claim, retained, cancelled", [
+    ("claim", False, False),  # the cancel would delete the claimed snapshot: left as it is
+    ("claim", True, True),
+    ("no_claim", False, True),
+])
+def test_a_failed_start_is_cancelled_unless_that_deletes_the_claimed_snapshot(claim, retained, cancelled):
+    client = StartedClient(retained)
+    exc = FlinkError("the restore could not be proven")
+    jobs.clean_up_start(client, dict(claim_mode=claim), NEW, [dict(jid=NEW, state="RUNNING")], exc, 10.0, PIN)
+    assert (("cancel", NEW) in client.calls) is cancelled
+    assert exc.result["changed"] and exc.result["job_id"] == NEW and exc.result["cancelled"] is cancelled
+    if not cancelled:
+        assert exc.result["left_running"] and "would delete that snapshot" in str(exc) and PIN in str(exc)

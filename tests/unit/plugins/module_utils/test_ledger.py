@@ -65,9 +65,9 @@ def _exercise(ledger):
     pin = ledger_mod.pin_from_entry(ledger.get(key))
     assert pin["id"] == 9 and pin["external_path"] == PIN["external_path"] and pin["is_final"] and pin["source"] == "ledger"
 
-    restored, changed = ledger_mod.update_status(ledger, key, "restored", new_job_id="c" * 32)
+    restored, changed = ledger_mod.update_status(ledger, key, "restored", dict(new_job_id="c" * 32))
     assert changed and restored["status"] == "restored" and restored["new_job_id"] == "c" * 32
-    again, changed = ledger_mod.update_status(ledger, key, "restored", new_job_id="c" * 32)
+    again, changed = ledger_mod.update_status(ledger, key, "restored", dict(new_job_id="c" * 32))
     assert not changed and again["updated_at"] == restored["updated_at"]
     done, changed = ledger_mod.update_status(ledger, key, "done")
     assert changed and not ledger_mod.is_resumable(done)
@@ -120,6 +120,39 @@ def test_file_ledger_errors(tmp_path):
     assert "cannot write ledger entry" in str(err.value)
 
 
+def test_a_status_change_never_rewrites_the_pin(tmp_path):
+    ledger = ledger_mod.open_ledger(str(tmp_path))
+    key = ledger_mod.entry_key("prod", "orders")
+    ledger_mod.record_pin(ledger, key, PIN, "prod", "orders")
+    before = ledger.get(key)
+    for fields in (dict(checkpoint_path="file:/elsewhere/chk-1"), dict(status="done"), dict(old_job_id="b" * 32, note="x")):
+        with pytest.raises(ledger_mod.LedgerError) as err:
+            ledger_mod.update_status(ledger, key, "restored", fields)
+        assert "the ledger's own" in str(err.value)
+    assert ledger.get(key) == before
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '"pinned"'])
+def test_a_corrupt_entry_is_a_clear_error(tmp_path, text):
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "orders.json").write_text(text)
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger(str(tmp_path)).get("prod/orders")
+    assert "cannot read ledger entry" in str(err.value)
+
+
+def test_file_ledger_says_before_a_fence_whether_an_entry_could_be_written(tmp_path):
+    """check_writable creates nothing: a missing directory below a writable one is fine, a path under a regular file
+    is not."""
+    ledger_mod.open_ledger(str(tmp_path / "new" / "ledger")).check_writable("prod/orders")
+    assert not (tmp_path / "new").exists()
+    regular = tmp_path / "file"
+    regular.write_text("x")
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger(str(regular / "sub")).check_writable("prod/orders")
+    assert "cannot write ledger entries under" in str(err.value) and "not a writable directory" in str(err.value)
+
+
 @pytest.mark.parametrize("uri, needle", [("", "no ledger location"), ("ssm:", "invalid SSM ledger prefix"),
                                          ("ssm:/bad prefix!", "invalid SSM ledger prefix"), ("gs://b/x", "unsupported"),
                                          ("relative", "neither an absolute path")])
@@ -163,3 +196,22 @@ def test_s3_ledger(aws):
     missing = ledger_mod.open_ledger("s3://no-such-ledger/x", aws=aws)
     with pytest.raises(ledger_mod.LedgerError):
         missing.get("prod/orders")
+
+
+def test_s3_and_ssm_ledgers_fail_clearly(aws):
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="ledger")
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket="ledger", Key="l/prod/orders.json", Body=b"{oops")
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger("s3://ledger/l", aws=aws).get("prod/orders")
+    assert "it is no JSON" in str(err.value)
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/l/prod/orders", Value="[]", Type="String")
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger("ssm:/l", aws=aws).get("prod/orders")
+    assert "no JSON object" in str(err.value)
+    for uri in ("s3://ledger/l", "ssm:/l"):
+        with pytest.raises(Exception) as err:
+            ledger_mod.open_ledger(uri, aws=dict(aws, profile="no-such-profile"))
+        assert "no-such-profile" in str(err.value) and "cannot" in str(err.value), uri
+        assert isinstance(err.value, ledger_mod.FlinkError), type(err.value)

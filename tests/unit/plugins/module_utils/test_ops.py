@@ -630,3 +630,17 @@ def test_jobs_needing_a_snapshot():
     assert ops.jobs_needing(Client(), other) == []  # job c completed checkpoints of its own since its restore
     bodies["d" * 32]["counts"]["completed"] = 1
     assert [job["name"] for job, why in ops.jobs_needing(Client(), sp)] == ["ended"]
+    # a checkpoint of a job's own storage: needed while it runs (even an older chk-N: shared incremental state), and
+    # after it ended while no job of that name runs; not once a later run of that name carries its state on
+    for owner, name in (("c" * 32, "moved-on"), ("e" * 32, "off"), ("a" * 32, "ended")):
+        for chk in ("file:///ck/%s/chk-4" % owner, "s3://b/ck/%s/chk-1/_metadata" % owner):
+            needing = ops.jobs_needing(Client(), chk)
+            assert [job["name"] for job, why in needing] == [name] and "a checkpoint of that job" in needing[0][1], chk
+    assert ops.jobs_needing(Client(), "file:///ck/%s/chk-4" % ("b" * 32)) == []
+    assert ops.jobs_needing(Client(), "file:///ck/%s/chk-4" % ("f" * 32)) == []
+
+
+def test_a_jar_that_cannot_be_read_is_a_clear_error(tmp_path):
+    with pytest.raises(FlinkError) as err:
+        ops.file_sha256(str(tmp_path))
+    assert "cannot read jar %s on the controller" % tmp_path in str(err.value)
