@@ -50,6 +50,9 @@ options:
   target_url:
     description:
       - REST URL of the cluster the job moves to. The other target connection options default to the source's.
+      - Before the fence, the target must build the job's plan from the jar, its O(target_checkpoint_dir) must be
+        readable, and it must not run a job of that name while the job still runs on the source (that job could not
+        come from this handover's pin); any of these fails with the job still running on the source.
     type: str
     required: true
   target_token:

@@ -105,6 +105,10 @@ options:
       - With O(state=absent), dispose the savepoint even when a job of the cluster still needs it.
       - Without it, the disposal is refused when the savepoint is the newest restorable state of a job that has ended
         (and no job of that name runs), or the restore point of a running job that has completed no checkpoint since.
+        A checkpoint (C(<dir>/<job id>/chk-N)) of a job is refused while the job runs (its recovery point, or state
+        files its later incremental checkpoints share) and after it ended while no job of that name runs.
+      - A C(file:) path in a directory the controller does not have is disposed through the JobManager's file system
+        (RV(existed) is false when it has no such snapshot either).
         Only jobs the JobManager still lists are known (C(jobstore.expiration-time), one hour by default).
     type: bool
     default: false
