@@ -69,7 +69,7 @@ def ensure_running(client, params, check_mode):
             if restore_path:
                 result["restored"] = snapshots.restored_from_rest(client.checkpoints(job["jid"]))
             if not check_mode:
-                ops.watch_stable(client, job["jid"], params.get("watch_seconds") or 0)
+                result.update(confirm_running(client, params, job["jid"], result.get("restored"), deadline))
             return result
         if not params["replace"]:
             raise FlinkError("job %r already runs (%s) but %s; set replace=true to cancel it and start from %s" % (
@@ -118,6 +118,26 @@ def ensure_running(client, params, check_mode):
         raise
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     return result
+
+
+def confirm_running(client, params, job_id, restored, deadline):
+    """Prove a job found running (from ``restore_from``) as a start is proven: with wait_for running or checkpoint,
+    every task RUNNING; with checkpoint, a checkpoint completed since its restore (``first_checkpoint_id``); then the
+    watch. It is never cancelled on failure: this run did not start it."""
+    out = {}
+    if params.get("wait_for") in ("running", "checkpoint"):
+        ops.wait_running(client, job_id, deadline.left())
+    if params.get("wait_for") == "checkpoint":
+        store, base = ops.storage_for(params.get("checkpoint_dir"), params["aws"], None, job_id, client=client,
+                                      allow_empty=True)
+        after = (restored or {}).get("id") or 0
+        # one it has completed since already is proof enough: trigger only when there is none
+        newest = ops.newest_complete(storage_mod.scan_checkpoints(store, base, job_id)) if store is not None else None
+        trigger = params.get("trigger_checkpoint") and not (newest and newest["id"] > after)
+        out["first_checkpoint_id"] = ops.wait_new_checkpoint(client, job_id, deadline.left(), after, store, base,
+                                                             trigger=trigger)
+    ops.watch_stable(client, job_id, params.get("watch_seconds") or 0)
+    return out
 
 
 def forget_upload(client, jar_id, exc):

@@ -61,7 +61,7 @@ def summarize(clusters):
 
 
 _COLORS = dict(patched="#2e7d32", skipped="#607d8b", planned="#1565c0", rolled_back="#ef6c00", failed="#c62828",
-               refused="#c62828")
+               refused="#c62828", cleanup_incomplete="#f9a825")
 
 
 def _esc(value):

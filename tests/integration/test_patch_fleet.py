@@ -19,6 +19,7 @@ from tests.harness.mission import snapshot_metadata, wait_snapshot_discarded
 from tests.harness.moto import aws_env
 from tests.harness.rest import FlinkRest
 from tests.harness.testjob import job_args, verify_exactly_once
+from tests.integration.ami_rotation.aws_stub import AwsStub
 from tests.integration.ami_rotation.fleet import running_instances
 
 pytestmark = pytest.mark.integration
@@ -378,3 +379,29 @@ def test_in_place_restores_a_clusters_jobs_side_by_side(ansible, moto, flink_clu
         rest.stop_with_savepoint(active["jid"], "file://" + cluster.savepoint_dir)
         summary = verify_exactly_once(outputs[name])
         assert summary["duplicates"] == 0 and summary["missing"] == 0, (name, summary)
+
+
+@pytest.mark.slow
+def test_a_clean_up_failure_after_the_proof_never_rolls_the_proven_jobs_back(ansible, build_fleet, workdir, moto):
+    """Blue/green: every job is restored and proven on the new cluster, then AWS refuses to delete an old group. The
+    cluster fails as cleanup_incomplete, with AWS's cause; nothing is rolled back: the job keeps running on the new
+    cluster (exactly once), the old cluster runs nothing, the pin stays open (restored) for the clean-up."""
+    fleet = build_fleet(bg=True, ip=False)
+    with open(fleet["inventory"], encoding="utf-8") as handle:
+        inventory = json.load(handle)
+    fault = {"DeleteAutoScalingGroup": (1, "AccessDenied", "not allowed to delete groups (injected)")}
+    with AwsStub(moto, faults=fault) as stub:
+        inventory["all"]["children"]["flink_clusters"]["hosts"]["bg"]["flink_patch_aws_endpoint_url"] = stub.endpoint_url
+        path = localfleet.write_inventory(os.path.join(workdir, "inventory-stub.json"), inventory)
+        run = ansible.run_playbook(PLAYBOOK, inventory=path, env=fleet["env"])
+    assert "DeleteAutoScalingGroup" in stub.actions(), "the fault was not reached: %r" % stub.seen
+    assert run.rc != 0
+    failure = run.task("Fail the cluster without a rollback (every job is proven on the target AMI)", host="bg")
+    assert "nothing was rolled back" in failure["msg"] and "AccessDenied" in failure["msg"], failure
+    result, _dir = report(workdir)
+    cluster = result["clusters"]["bg"]
+    assert cluster["status"] == "cleanup_incomplete" and cluster["rolled_back"] == [], cluster
+    assert ledger_entry(workdir, "bg")["status"] == "restored"
+    assert not active_jobs(fleet["bg_old"]) and len(active_jobs(fleet["bg_new"])) == 1
+    summary = stop_and_verify(fleet["bg_new"], fleet["outputs"]["bg"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary

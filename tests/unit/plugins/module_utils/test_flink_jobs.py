@@ -222,3 +222,44 @@ def test_a_failed_start_is_cancelled_unless_that_deletes_the_claimed_snapshot(cl
     assert exc.result["changed"] and exc.result["job_id"] == NEW and exc.result["cancelled"] is cancelled
     if not cancelled:
         assert exc.result["left_running"] and "would delete that snapshot" in str(exc) and PIN in str(exc)
+
+
+class RunningClient(RestoredClient):
+    """Job ``j`` runs restored from PIN (checkpoint 12); records what is asked of it."""
+
+    def __init__(self):
+        RestoredClient.__init__(self, PIN, 12)
+        self.calls = []
+
+    def active_job(self, name):
+        return dict(jid=NEW, name=name, state="RUNNING")
+
+    def cancel(self, job_id):
+        self.calls.append(("cancel", job_id))
+
+
+def test_a_job_found_running_from_the_restore_point_is_proven_like_a_start(monkeypatch):
+    """wait_for=checkpoint on a job already running from restore_from (an application cluster's bootstrap started it,
+    or a re-run): every task must run and a checkpoint newer than the restored one complete - it is not taken as
+    proven because it exists; a failure never cancels it (this run did not start it)."""
+    asked = []
+    monkeypatch.setattr(jobs.ops, "wait_running", lambda client, job_id, timeout: asked.append(("running", job_id)))
+    monkeypatch.setattr(jobs.ops, "storage_for", lambda *args, **kwargs: (None, None))
+
+    def new_checkpoint(client, job_id, timeout, after, store, base, trigger=False):
+        asked.append(("checkpoint after", after, trigger))
+        return 13
+    monkeypatch.setattr(jobs.ops, "wait_new_checkpoint", new_checkpoint)
+    client = RunningClient()
+    params = replace_params(PIN, replace=False, wait_for="checkpoint", checkpoint_dir=None, trigger_checkpoint=False)
+    result = jobs.ensure_running(client, params, False)
+    assert not result["changed"] and result["job_id"] == NEW and result["first_checkpoint_id"] == 13
+    assert asked == [("running", NEW), ("checkpoint after", 12, False)]
+    assert jobs.ensure_running(client, params, True)["job_id"] == NEW and len(asked) == 2  # check mode waits for nothing
+
+    def none_yet(*args, **kwargs):
+        raise FlinkError("timed out waiting for a new checkpoint of job %s" % NEW)
+    monkeypatch.setattr(jobs.ops, "wait_new_checkpoint", none_yet)
+    with pytest.raises(FlinkError):
+        jobs.ensure_running(client, params, False)
+    assert client.calls == []
