@@ -84,7 +84,7 @@ class FileLedger:
             raise LedgerError("cannot read ledger entry %s: %s" % (self._path(key), exc))
         return _decoded(text, self._path(key))
 
-    def check_writable(self, key):
+    def check_writable(self, key, dry=False):
         """Fail unless the entry ``key`` could be written (checked without creating anything)."""
         directory = os.path.dirname(self._path(key))
         existing = directory
@@ -138,6 +138,18 @@ class SsmLedger:
             raise LedgerError("cannot read ledger parameter %s: %s" % (self._name(key), exc))
         return _decoded(answer["Parameter"]["Value"], "parameter " + self._name(key))
 
+    def check_writable(self, key, dry=False):
+        """Fail unless entries can be written: a probe parameter next to ``key`` is written and deleted (not when
+        ``dry``: check mode writes nothing)."""
+        if dry:
+            return
+        probe = self._name(key) + ".probe"
+        try:
+            self.ssm.put_parameter(Name=probe, Value="{}", Type="String", Overwrite=True)
+            self.ssm.delete_parameter(Name=probe)
+        except (storage_mod.botocore.exceptions.ClientError, storage_mod.botocore.exceptions.BotoCoreError) as exc:
+            raise LedgerError("cannot write ledger parameters under %s: %s" % (self.prefix, exc))
+
     def put(self, key, entry):
         try:
             self.ssm.put_parameter(Name=self._name(key), Value=json.dumps(entry, sort_keys=True), Type="String",
@@ -171,6 +183,18 @@ class S3Ledger:
         except storage_mod.botocore.exceptions.BotoCoreError as exc:
             raise LedgerError("cannot read ledger object s3://%s/%s: %s" % (self.store.bucket, self._key(key), exc))
         return _decoded(answer["Body"].read().decode("utf-8", "replace"), "s3://%s/%s" % (self.store.bucket, self._key(key)))
+
+    def check_writable(self, key, dry=False):
+        """Fail unless entries can be written: a probe object next to ``key`` is written and deleted (not when
+        ``dry``: check mode writes nothing)."""
+        if dry:
+            return
+        probe = self._key(key)[:-len(".json")] + ".probe"
+        try:
+            self.store.s3.put_object(Bucket=self.store.bucket, Key=probe, Body=b"{}")
+            self.store.s3.delete_object(Bucket=self.store.bucket, Key=probe)
+        except (storage_mod.botocore.exceptions.ClientError, storage_mod.botocore.exceptions.BotoCoreError) as exc:
+            raise LedgerError("cannot write ledger objects in s3://%s: %s" % (self.store.bucket, exc))
 
     def put(self, key, entry):
         try:

@@ -102,8 +102,7 @@ def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=
     if entry is not None:
         return resumed_result(key, entry, running)
     job = client.resolve_job(name=job_name)
-    if hasattr(ledger, "check_writable"):  # the pin is recorded right after the fence: a ledger it cannot go to fails now
-        ledger.check_writable(key)
+    ledger.check_writable(key, dry=check_mode)  # the pin is recorded right after the fence: a ledger it cannot go to fails now
     result = ops.suspend(client, job, check_mode=check_mode, **suspend_args)
     result.update(resumed=False, ledger_key=key, ledger_entry=None)
     pin = result.get("pinned_checkpoint")

@@ -405,3 +405,24 @@ def test_a_clean_up_failure_after_the_proof_never_rolls_the_proven_jobs_back(ans
     assert not active_jobs(fleet["bg_old"]) and len(active_jobs(fleet["bg_new"])) == 1
     summary = stop_and_verify(fleet["bg_new"], fleet["outputs"]["bg"])
     assert summary["duplicates"] == 0 and summary["missing"] == 0, summary
+
+
+@pytest.mark.slow
+def test_crash_after_the_restore_reruns_to_done_without_a_second_restore(ansible, build_fleet, workdir):
+    """The controller dies once the ledger says the job is restored (before the verification and the closing of the
+    pin). The re-run proves the running job (no second copy, no new pin, no rollback) and closes the pin."""
+    fleet = build_fleet(bg=False, ip=True)
+    first = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"],
+                                 kill_when=lambda: (ledger_entry(workdir, "ip") or {}).get("status") == "restored")
+    assert first.killed == "condition met", first.describe()
+    pin = ledger_entry(workdir, "ip")
+    (restored_job,) = active_jobs(fleet["ip"])
+    second = ansible.run_playbook(PLAYBOOK, inventory=fleet["inventory"], env=fleet["env"])
+    assert second.rc == 0, second.describe()
+    entry = ledger_entry(workdir, "ip")
+    assert entry["status"] == "done" and entry["checkpoint_id"] == pin["checkpoint_id"]
+    assert entry["pinned_at"] == pin["pinned_at"]
+    assert [j["jid"] for j in active_jobs(fleet["ip"])] == [restored_job["jid"]]
+    assert set(running_instances(fleet["ec2"], "ip").values()) == {fleet["new_ami"]}
+    summary = stop_and_verify(fleet["ip"], fleet["outputs"]["ip"])
+    assert summary["duplicates"] == 0 and summary["missing"] == 0, summary

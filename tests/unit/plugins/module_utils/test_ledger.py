@@ -215,3 +215,19 @@ def test_s3_and_ssm_ledgers_fail_clearly(aws):
             ledger_mod.open_ledger(uri, aws=dict(aws, profile="no-such-profile"))
         assert "no-such-profile" in str(err.value) and "cannot" in str(err.value), uri
         assert isinstance(err.value, ledger_mod.FlinkError), type(err.value)
+
+
+def test_s3_and_ssm_ledgers_probe_writes_and_leave_nothing(aws):
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="probe")
+    s3 = ledger_mod.open_ledger("s3://probe/l", aws=aws)
+    ssm = ledger_mod.open_ledger("ssm:/probe", aws=aws)
+    for ledger in (s3, ssm):
+        ledger.check_writable("prod/orders")
+        ledger.check_writable("prod/orders", dry=True)
+        assert ledger.list() == []
+    assert boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="probe").get("KeyCount") == 0
+    with pytest.raises(ledger_mod.LedgerError) as err:
+        ledger_mod.open_ledger("s3://no-such-bucket/l", aws=aws).check_writable("prod/orders")
+    assert "cannot write ledger objects in s3://no-such-bucket" in str(err.value)
