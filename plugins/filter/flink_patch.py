@@ -166,9 +166,28 @@ def _plus(base, delta):
     return None if base is None or delta is None else round(base + delta, 3)
 
 
+def unsettled(fences, strategy):
+    """The jobs a blue/green rollback must not restart on the old cluster: the fence on the new cluster failed for a
+    reason other than "no such job" (unreachable, timed out), so the job may run there, past its pin.
+
+    ``fences`` is the registered loop of the rollback's flink_checkpointing calls (``failed_when: false``). In place,
+    the nodes are rotated back before the restart, so nothing can run on the new ones.
+    """
+    if strategy != "blue_green":
+        return []
+    names = []
+    for result in (fences or {}).get("results") or []:
+        if result.get("skipped") or "pinned_checkpoint" in result:
+            continue
+        if "no job named" in str(result.get("msg") or ""):
+            continue
+        names.append((result.get("item") or {}).get("job_name"))
+    return names
+
+
 class FilterModule:
     """Filters of the flink_patch role."""
 
     def filters(self):
         return dict(flink_patch_inventory_errors=inventory_errors, flink_patch_rest_url=rest_url,
-                    flink_patch_job_results=job_results)
+                    flink_patch_job_results=job_results, flink_patch_unsettled=unsettled)

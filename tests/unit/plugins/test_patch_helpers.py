@@ -183,3 +183,18 @@ def test_failure_names_the_cause_of_a_failed_loop_item():
     assert result_filters.failure_message(dict(failed=True, msg="HTTP 500 from http://127.0.0.1:1/v1/jobs")) == "HTTP 500 from http://127.0.0.1:1/v1/jobs"
     assert result_filters.failure_message(dict(failed=True, msg="One or more items failed", results=[])) == "One or more items failed"
     assert result_filters.failure_message(None) == "unknown error" and result_filters.failure_message("raw text") == "raw text"
+
+
+def test_a_blue_green_rollback_never_restarts_a_job_that_may_still_run_on_the_new_cluster():
+    from ansible_collections.flinkops.fleet.plugins.filter.flink_patch import unsettled  # pylint: disable=import-outside-toplevel
+
+    fences = {"results": [
+        {"item": {"job_name": "fenced"}, "pinned_checkpoint": {"id": 4}},
+        {"item": {"job_name": "never-started"}, "msg": "no job named 'never-started' on http://127.0.0.1:1"},
+        {"item": {"job_name": "unreachable"}, "msg": "cannot reach http://127.0.0.1:1: connection refused"},
+        {"item": {"job_name": "skipped"}, "skipped": True},
+        {"item": {"job_name": "no checkpoint"}, "pinned_checkpoint": None},
+    ]}
+    assert unsettled(fences, "blue_green") == ["unreachable"]
+    assert unsettled(fences, "in_place") == []  # the nodes are rotated back first: nothing runs on the new ones
+    assert unsettled({}, "blue_green") == []
