@@ -21,13 +21,18 @@ import time
 AMI_OWNER = "123456789012"  # moto's default account
 
 
-def make_ami(ec2, name, arch="x86_64"):
-    """An ``available`` AMI named ``name`` with architecture ``arch`` (via an instance + create_image)."""
+def _builder_instance(ec2, arch="x86_64"):
+    """An instance to make an AMI from (it inherits ``arch`` from one of moto's built-in Amazon images)."""
     source = [i for i in ec2.describe_images(Owners=["amazon"])["Images"] if i.get("Architecture") == arch][0]
     instance = ec2.run_instances(ImageId=source["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
                                  TagSpecifications=[{"ResourceType": "instance",
                                                      "Tags": [{"Key": "purpose", "Value": "ami-builder"}]}])
-    instance_id = instance["Instances"][0]["InstanceId"]
+    return instance["Instances"][0]["InstanceId"]
+
+
+def make_ami(ec2, name, arch="x86_64"):
+    """An ``available`` AMI named ``name`` with architecture ``arch`` (via an instance + create_image)."""
+    instance_id = _builder_instance(ec2, arch)
     image_id = ec2.create_image(InstanceId=instance_id, Name=name)["ImageId"]
     ec2.terminate_instances(InstanceIds=[instance_id])
     return image_id
@@ -38,23 +43,39 @@ def _newest_creation_second(ec2):
     return max(dates)[:19] if dates else ""
 
 
-def make_newest_ami(ec2, name):
-    """An AMI created in a later second than every AMI of this account (AWS dates images to the second: an AMI made
-    in the same second as another is no newer than it)."""
+def _wait_for_a_later_second(ec2, early=None):
+    """Wait until the clock's second is later than every AMI's of this account (AWS dates images to the second: an
+    AMI made in the same second as another is no newer than it); with ``early``, also until at most ``early`` s
+    into that second."""
     newest = _newest_creation_second(ec2)
-    while time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) <= newest:
-        time.sleep(0.05)
-    return make_ami(ec2, name)
+    while True:
+        now = time.time()
+        if time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) > newest and (early is None or now % 1 < early):
+            return
+        time.sleep(0.005)
 
 
-def make_tied_amis(ec2, names, attempts=10):
-    """AMIs named ``names`` created in one second, the newest of this account (tries again across a second boundary)."""
+def make_newest_ami(ec2, name):
+    """An AMI created in a later second than every AMI of this account."""
+    instance_id = _builder_instance(ec2)
+    _wait_for_a_later_second(ec2)
+    image_id = ec2.create_image(InstanceId=instance_id, Name=name)["ImageId"]
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    return image_id
+
+
+def make_tied_amis(ec2, names, attempts=20):
+    """AMIs named ``names`` created in one second, the newest of this account: their instances are made first, then
+    the images one right after the other at the start of a new second (tried again when a call was slower)."""
     for dummy in range(attempts):
-        made = [make_newest_ami(ec2, names[0])] + [make_ami(ec2, name) for name in names[1:]]
-        images = ec2.describe_images(ImageIds=made)["Images"]
-        if len(set(i["CreationDate"] for i in images)) == 1:
+        instances = [_builder_instance(ec2) for name in names]
+        _wait_for_a_later_second(ec2, early=0.2)
+        made = [ec2.create_image(InstanceId=i, Name=name)["ImageId"] for i, name in zip(instances, names)]
+        ec2.terminate_instances(InstanceIds=instances)
+        if len(set(i["CreationDate"] for i in ec2.describe_images(ImageIds=made)["Images"])) == 1:
             return made
-        ec2.deregister_image(ImageId=made[0])
+        for image_id in made:
+            ec2.deregister_image(ImageId=image_id)
     raise AssertionError("could not create %d AMIs within one second" % len(names))
 
 
