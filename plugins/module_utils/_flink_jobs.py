@@ -113,8 +113,9 @@ def ensure_running(client, params, check_mode):
             forget_upload(client, jar_id, exc)
         if job:  # the replaced job is gone: say so, and where its last state is
             exc.result.update(changed=True, replaced=job["jid"])
-            exc.message += (" (job %s was cancelled for the replace; its retained checkpoints stay in its checkpoint "
-                            "storage)" % job["jid"])
+            exc.message += " (job %s was cancelled for the replace; %s)" % (job["jid"], (
+                "its checkpoints were discarded with it: they were not retained on cancellation" if result.get("warnings")
+                else "its retained checkpoints stay in its checkpoint storage"))
         raise
     result.update(changed=True, jar_id=jar_id, uploaded=uploaded, submitted=True)
     return result
