@@ -133,12 +133,17 @@ def confirm_running(client, params, job_id, restored, deadline):
                                       allow_empty=True)
         after = (restored or {}).get("id") or 0
         # one it has completed since already is proof enough: trigger only when there is none
-        newest = ops.newest_complete(storage_mod.scan_checkpoints(store, base, job_id)) if store is not None else None
-        trigger = params.get("trigger_checkpoint") and not (newest and newest["id"] > after)
+        trigger = bool(params.get("trigger_checkpoint")) and not checkpointed_since(store, base, job_id, after)
         out["first_checkpoint_id"] = ops.wait_new_checkpoint(client, job_id, deadline.left(), after, store, base,
                                                              trigger=trigger)
     ops.watch_stable(client, job_id, params.get("watch_seconds") or 0)
     return out
+
+
+def checkpointed_since(store, base, job_id, after):
+    """Whether readable storage shows a complete checkpoint of the job newer than ``after``."""
+    newest = ops.newest_complete(storage_mod.scan_checkpoints(store, base, job_id)) if store is not None else None
+    return newest is not None and newest["id"] > after
 
 
 def forget_upload(client, jar_id, exc):

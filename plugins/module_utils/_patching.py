@@ -108,10 +108,11 @@ def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=
     pin = result.get("pinned_checkpoint")
     if check_mode or pin is None:
         return result
-    previous = ledger.get(key)
-    if not result["changed"] and recorded(previous, pin):
-        # a re-run on the job fenced before: its pin is recorded already (and may be finished: never reopened)
-        return dict(result, ledger_entry=previous)
+    if not result["changed"]:  # (read only then: the record below is inside the job's downtime)
+        previous = ledger.get(key)
+        if records_pin(previous, pin):
+            # a re-run on the job fenced before: its pin is recorded already (and may be finished: never reopened)
+            return dict(result, ledger_entry=previous)
     try:
         result["ledger_entry"] = _ledger.record_pin(ledger, key, pin, cluster, job_name, run_id=run_id, old_ami=old_ami,
                                                     new_ami=new_ami, extra=dict(fence_method=result.get("method"),
@@ -125,7 +126,7 @@ def pin_with_ledger(client, job_name, ledger_uri, cluster, suspend_args, run_id=
     return result
 
 
-def recorded(entry, pin):
+def records_pin(entry, pin):
     """Whether ledger ``entry`` records ``pin`` (same job, same checkpoint)."""
     return bool(entry) and entry.get("old_job_id") == pin.get("job_id") and entry.get("checkpoint_id") == pin.get("id") \
         and entry.get("checkpoint_path") == pin.get("external_path")
