@@ -189,6 +189,7 @@ from ansible_collections.flinkops.fleet.plugins.module_utils._flink_module impor
     aws_storage_argument_spec,
 )
 from ansible_collections.flinkops.fleet.plugins.module_utils import _flink_ops as ops
+from ansible_collections.flinkops.fleet.plugins.module_utils import _snapshots as snapshots
 from ansible_collections.flinkops.fleet.plugins.module_utils import _storage as storage_mod
 
 # Seconds a job may take to leave RUNNING after a joined stop- or cancel-with-savepoint reported completion (Flink
@@ -271,11 +272,8 @@ NOT_FOUND = "Cannot find checkpoint or savepoint"
 def not_here(path):
     """Whether ``path`` is a ``file:`` path whose parent directory this machine does not have: it names the
     JobManager's file system, which the controller may not share (its existence is then unknown here)."""
-    scheme, local = storage_mod.split_uri(path)
-    parent = os.path.dirname(local.rstrip("/"))
-    if local.rstrip("/").endswith("/_metadata"):
-        parent = os.path.dirname(parent)
-    return scheme == "file" and not os.path.isdir(parent)
+    scheme = storage_mod.split_uri(path)[0]
+    return scheme == "file" and not os.path.isdir(os.path.dirname(snapshots.normalize_path(path)))
 
 
 def savepoint_exists(path, aws):
