@@ -380,10 +380,13 @@ def variant_lib(lin, src, dst):
                 module=dict(pin=pinned["timings"], restore=started.get("timings")))
 
 
-def variant_playbook_a(lin, src, dst, claim=False):
-    """(a) ansible-playbook: flink_job read-only check, then flink_checkpointing (fence + pin, ledger) and flink_job (restore)."""
+def variant_playbook_a(lin, src, dst, claim=False, in_process=True):
+    """(a) ansible-playbook: flink_job read-only check, then flink_checkpointing (fence + pin, ledger) and flink_job (restore).
+
+    ``in_process=False`` (a_proc): ``flinkops_in_process: false``, each module task starts a module process."""
     launched = time.time()
-    result = run_playbook(PLAYBOOK_A, extra_vars=lin.extra_vars(src, dst, claim=claim), timeout=lin.size["timeout"] + 600)
+    extra = dict(lin.extra_vars(src, dst, claim=claim), **({} if in_process else {"flinkops_in_process": False}))
+    result = run_playbook(PLAYBOOK_A, extra_vars=extra, timeout=lin.size["timeout"] + 600)
     finished = time.time()
     if result.failed:
         raise BenchError("variant a failed:\n%s" % result.describe(6000))
@@ -417,6 +420,7 @@ def variant_playbook_handover(lin, src, dst):
 VARIANTS = {
     "a": variant_playbook_a,
     "a'": variant_playbook_handover,
+    "a_proc": lambda lin, src, dst: variant_playbook_a(lin, src, dst, in_process=False),
     "a_lib": variant_lib,
     "b": variant_floor,
     "a_claim": lambda lin, src, dst: variant_playbook_a(lin, src, dst, claim=True),
@@ -430,6 +434,7 @@ VARIANTS = {
 DESCRIPTIONS = {
     "a": "collection: flink_checkpointing fence + flink_job restore (ansible-playbook, 2 tasks after a check-mode restore check)",
     "a'": "collection: flink_handover (ansible-playbook, 1 task)",
+    "a_proc": "as a, with flinkops_in_process: false (every module task starts a module process, as before 2026-11-22)",
     "a_lib": "collection code of (a) in-process, no Ansible",
     "b": "raw floor: cancel, read newest chk-N/_metadata, run, wait (plain script)",
     "a_claim": "as a, the restore in claim mode (the new job owns the pin: an incremental first checkpoint)",

@@ -6,9 +6,9 @@ from xml.sax.saxutils import escape
 
 from benchmarks.common import PIN_TASK, PREFLIGHT_TASK, RESTORE_TASK, diff, ratio, stats
 
-DOWNTIME_VARIANTS = ("a", "a'", "a_lib", "a_claim", "b", "b_claim", "c", "d")
+DOWNTIME_VARIANTS = ("a", "a'", "a_proc", "a_lib", "a_claim", "b", "b_claim", "c", "d")
 PIN_VARIANTS = ("p_coord", "p_sched", "p_coord_ui")
-COLORS = {"a": "#1f77b4", "a'": "#17becf", "a_lib": "#9467bd", "b": "#2ca02c", "a_claim": "#aec7e8", "b_claim": "#98df8a", "c": "#d62728", "d": "#ff7f0e",
+COLORS = {"a": "#1f77b4", "a'": "#17becf", "a_proc": "#bcbd22", "a_lib": "#9467bd", "b": "#2ca02c", "a_claim": "#aec7e8", "b_claim": "#98df8a", "c": "#d62728", "d": "#ff7f0e",
           "p_coord": "#8c564b", "p_sched": "#e377c2", "p_coord_ui": "#7f7f7f"}
 TARGET_A_MINUS_B = 0.5
 TARGET_A_OVER_C = 0.2
@@ -43,7 +43,7 @@ def downtime_figures(cycles, lineages, descriptions):
             if name.startswith("p_"):
                 variants[name]["pin_latency"] = stats([c.get("pin_latency") for c in runs])
         ratios = {}
-        for first, second in (("a", "b"), ("a'", "b"), ("a_lib", "b"), ("a_claim", "b_claim"), ("a", "c"), ("a'", "c"),
+        for first, second in (("a", "b"), ("a'", "b"), ("a_proc", "b"), ("a", "a_proc"), ("a_lib", "b"), ("a_claim", "b_claim"), ("a", "c"), ("a'", "c"),
                               ("a_claim", "c"), ("a", "d"), ("a'", "d"), ("b", "c"), ("b_claim", "c"), ("d", "c")):
             if first in variants and second in variants:
                 ratios["%s/%s" % (first, second)] = ratio(_med(variants, first), _med(variants, second))
@@ -84,30 +84,32 @@ def overhead_figures(cycles):
         def add(name, value, bucket=None):
             (parts if bucket is None else bucket).setdefault(name, []).append(value)
 
-        for cycle in (c for c in cycles if c["lineage"] == key and c["variant"] == "a"):
+        procs = {}
+        for cycle in (c for c in cycles if c["lineage"] == key and c["variant"] in ("a", "a_proc")):
+            bucket = procs if cycle["variant"] == "a_proc" else parts
             ans, mod = cycle["ansible"], cycle["module"]
             named = dict((t["name"], t) for t in ans["tasks"])
             pin_task, restore_task, calib = named[PIN_TASK], named[RESTORE_TASK], ans["tasks"][-1]
             if PREFLIGHT_TASK in named:  # runs before the fence (results of older runs have no such task)
-                add("preflight_task", named[PREFLIGHT_TASK]["end"] - named[PREFLIGHT_TASK]["start"])
+                add("preflight_task", named[PREFLIGHT_TASK]["end"] - named[PREFLIGHT_TASK]["start"], bucket)
             fence, pin_done = cycle["t_fence"], cycle["t_fence"] + mod["pin"]["pin"]
             submit_at = ans["submit_at"]
             running_at = submit_at + mod["restore"]["running"]
-            add("playbook_startup", ans["tasks"][0]["start"] - ans["launched"])
-            add("task_startup_calibrated", calib["end"] - calib["start"])
-            add("pin_task", pin_task["end"] - pin_task["start"])
-            add("pin_module_suspend", mod["pin"]["total"])
-            add("restore_task", restore_task["end"] - restore_task["start"])
-            add("playbook_exit", ans["finished"] - calib["end"])
-            add("playbook_total", ans["finished"] - ans["launched"])
+            add("playbook_startup", ans["tasks"][0]["start"] - ans["launched"], bucket)
+            add("task_startup_calibrated", calib["end"] - calib["start"], bucket)
+            add("pin_task", pin_task["end"] - pin_task["start"], bucket)
+            add("pin_module_suspend", mod["pin"]["total"], bucket)
+            add("restore_task", restore_task["end"] - restore_task["start"], bucket)
+            add("playbook_exit", ans["finished"] - calib["end"], bucket)
+            add("playbook_total", ans["finished"] - ans["launched"], bucket)
             # the downtime's critical path
-            add("path_fence_to_pin", pin_done - fence)
-            add("path_pin_to_task_end", pin_task["end"] - pin_done)
-            add("path_between_tasks", restore_task["start"] - pin_task["end"])
-            add("path_task_start_to_submit", submit_at - restore_task["start"])
-            add("path_submit_to_running", running_at - submit_at)
-            add("path_running_to_first_checkpoint", cycle["t_end"] - running_at)
-            add("restore_module_seen_checkpoint_after_storage", mod["restore"]["first_checkpoint_at"] - cycle["t_end"])
+            add("path_fence_to_pin", pin_done - fence, bucket)
+            add("path_pin_to_task_end", pin_task["end"] - pin_done, bucket)
+            add("path_between_tasks", restore_task["start"] - pin_task["end"], bucket)
+            add("path_task_start_to_submit", submit_at - restore_task["start"], bucket)
+            add("path_submit_to_running", running_at - submit_at, bucket)
+            add("path_running_to_first_checkpoint", cycle["t_end"] - running_at, bucket)
+            add("restore_module_seen_checkpoint_after_storage", mod["restore"]["first_checkpoint_at"] - cycle["t_end"], bucket)
         floors = {"b": {}, "b_claim": {}}
         for cycle in (c for c in cycles if c["lineage"] == key and c["variant"] in floors):
             steps, floor = cycle["steps"], floors[cycle["variant"]]
@@ -131,6 +133,7 @@ def overhead_figures(cycles):
             add("module_reported_downtime", cycle.get("reported_downtime"), handover)
         if parts or lib or handover or floors["b"] or floors["b_claim"]:
             out[key] = dict(a=dict((k, stats(v)) for k, v in parts.items()),
+                            a_proc=dict((k, stats(v)) for k, v in procs.items()),
                             b=dict((k, stats(v)) for k, v in floors["b"].items()),
                             b_claim=dict((k, stats(v)) for k, v in floors["b_claim"].items()),
                             a_lib=dict((k, stats(v)) for k, v in lib.items()),
@@ -389,6 +392,9 @@ def summary_markdown(results):
     lines += ["", "## 4. Where the time of (a) goes (median s)", ""]
     for key, over in results["overhead"].items():
         lines.append("- %s: %s" % (key, ", ".join("%s %s" % (k, v["median"]) for k, v in over["a"].items())))
+        if over.get("a_proc"):
+            lines.append("  - as a with module processes (a_proc): %s" % ", ".join(
+                "%s %s" % (k, v["median"]) for k, v in over["a_proc"].items() if k.startswith(("path_", "task_startup"))))
         if over["a_lib"]:
             lines.append("  - product code in-process (a_lib): %s" % ", ".join("%s %s" % (k, v["median"]) for k, v in over["a_lib"].items()))
         for name, label in (("b", "raw floor (b)"), ("b_claim", "raw floor in claim mode (b_claim)")):

@@ -22,10 +22,10 @@ from tests.harness.paths import CACHE_DIR, REPO_ROOT
 from tests.harness.testjob import build_test_job_jar
 
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
-ALL_VARIANTS = ["a", "a'", "a_lib", "b", "c", "d", "p_coord", "p_sched", "p_coord_ui"]
+ALL_VARIANTS = ["a", "a'", "a_proc", "a_lib", "b", "c", "d", "p_coord", "p_sched", "p_coord_ui"]
 SHORT_CACHE_VARIANTS = ["a", "a'", "a_lib", "b", "p_coord"]
-MID_VARIANTS = ["a", "a'", "b", "c", "d", "p_coord", "p_sched"]
-BIG_VARIANTS = ["a", "a'", "a_claim", "b", "b_claim", "c", "d"]
+MID_VARIANTS = ["a", "a'", "a_proc", "b", "c", "d", "p_coord", "p_sched"]
+BIG_VARIANTS = ["a", "a'", "a_proc", "a_claim", "b", "b_claim", "c", "d"]
 SCHEMA = 1
 
 
