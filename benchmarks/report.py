@@ -8,7 +8,8 @@ from benchmarks.common import PIN_TASK, PREFLIGHT_TASK, RESTORE_TASK, diff, rati
 
 DOWNTIME_VARIANTS = ("a", "a'", "a_proc", "a_lib", "a_claim", "b", "b_claim", "c", "d")
 PIN_VARIANTS = ("p_coord", "p_sched", "p_coord_ui")
-COLORS = {"a": "#1f77b4", "a'": "#17becf", "a_proc": "#bcbd22", "a_lib": "#9467bd", "b": "#2ca02c", "a_claim": "#aec7e8", "b_claim": "#98df8a", "c": "#d62728", "d": "#ff7f0e",
+COLORS = {"a": "#1f77b4", "a'": "#17becf", "a_proc": "#bcbd22",
+          "a_lib": "#9467bd", "b": "#2ca02c", "a_claim": "#aec7e8", "b_claim": "#98df8a", "c": "#d62728", "d": "#ff7f0e",
           "p_coord": "#8c564b", "p_sched": "#e377c2", "p_coord_ui": "#7f7f7f"}
 TARGET_A_MINUS_B = 0.5
 TARGET_A_OVER_C = 0.2

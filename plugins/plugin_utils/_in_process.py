@@ -138,6 +138,7 @@ def run_main(module_fqn, payload, environment):
     saved_env = dict(os.environ)
     saved_streams = sys.stdout, sys.stderr
     stdout, stderr = io.StringIO(), io.StringIO()
+    forget_messages()  # a loop runs every item in the same worker: each starts as a fresh module process would
     basic._ANSIBLE_ARGS, basic._ANSIBLE_PROFILE = payload, PROFILE  # what AnsibleModule reads its arguments from
     rc = 0
     try:
@@ -156,7 +157,17 @@ def run_main(module_fqn, payload, environment):
         os.environ.clear()
         os.environ.update(saved_env)
         basic._ANSIBLE_ARGS = basic._ANSIBLE_PROFILE = None
+        forget_messages()
     return rc, stdout.getvalue(), stderr.getvalue()
+
+
+def forget_messages():
+    """Drop the warnings and deprecations a module run left in this process (AnsibleModule keeps them process-wide
+    and answers all of them: the next item of a loop, run here too, would repeat them)."""
+    from ansible.module_utils.common import warnings as module_warnings  # pylint: disable=import-outside-toplevel
+
+    for name in ("_global_warnings", "_global_deprecations"):
+        getattr(module_warnings, name, {}).clear()
 
 
 def finish(data):

@@ -42,6 +42,9 @@ def calls(url):
         task("unreachable", "flink_cluster_info", dict(url=unreachable, retries=0), ignore_errors=True),
         task("token on failure", "flink_cluster_info", dict(url=unreachable, retries=0, token=SECRET),
              ignore_errors=True),
+        # a loop runs every item in the same worker process
+        task("loop", "flink_cluster_info", {"url": "{{ item }}", "retries": 0}, loop=[url, unreachable, url],
+             ignore_errors=True),
     ]
 
 
@@ -64,8 +67,9 @@ def test_same_answers_in_the_worker_process_and_as_a_module_process(flink_cluste
         runs[switch] = result
     inside, outside = runs[True], runs[False]
     # where each ran (the action plugin says so at -vvv)
-    assert inside.stdout.count(IN_PROCESS) == len(tasks) and AS_PROCESS not in inside.stdout, inside.describe()
-    assert outside.stdout.count(AS_PROCESS) == len(tasks) and IN_PROCESS not in outside.stdout, outside.describe()
+    runs_of_tasks = len(tasks) - 1 + 3  # the loop's three items
+    assert inside.stdout.count(IN_PROCESS) == runs_of_tasks and AS_PROCESS not in inside.stdout, inside.describe()
+    assert outside.stdout.count(AS_PROCESS) == runs_of_tasks and IN_PROCESS not in outside.stdout, outside.describe()
     assert "flinkops_in_process is false" in outside.stdout
     for run in (inside, outside):
         assert SECRET not in run.stdout and SECRET not in run.stderr, "the no_log token leaked"
@@ -80,8 +84,15 @@ def test_same_answers_in_the_worker_process_and_as_a_module_process(flink_cluste
         assert_failed(run.task("bad timeout"), "timeout must be greater than 0")
         assert_failed(run.task("unreachable"), "127.0.0.1:9")
         assert run.task("token")["invocation"]["module_args"]["token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+        items = run.task("loop")["results"]
+        assert [bool(i.get("failed")) for i in items] == [False, True, False], items
+        assert items[0]["flink_version"] == items[2]["flink_version"] and "127.0.0.1:9" in items[1]["msg"]
     for item in tasks:
         name = item["name"]
+        if name == "loop":
+            assert ([(i.get("failed"), i.get("msg"), sorted(i)) for i in inside.task(name)["results"]]
+                    == [(i.get("failed"), i.get("msg"), sorted(i)) for i in outside.task(name)["results"]])
+            continue
         assert stable(inside.task(name)) == stable(outside.task(name)), name
     assert cluster.rest.job_status(job_id) == "RUNNING"  # check mode changed nothing
 

@@ -104,6 +104,23 @@ def test_run_main_of_a_module_that_does_not_exit(monkeypatch):
     assert rc == 1 and "returned without exiting" in err
 
 
+def test_each_run_starts_without_the_messages_of_an_earlier_one(monkeypatch):
+    """A loop runs every item in the same worker process: no item may answer an earlier item's warnings (AnsibleModule
+    keeps them process-wide when it records them for the result)."""
+    from ansible.module_utils.common import warnings as module_warnings
+
+    monkeypatch.setitem(module_warnings._global_warnings, "left by an earlier item", None)
+    monkeypatch.setitem(module_warnings._global_deprecations, "left by an earlier item", None)
+
+    def main():
+        print(json.dumps([len(module_warnings._global_warnings), len(module_warnings._global_deprecations)]))
+        module_warnings._global_warnings["this item's own"] = None
+        sys.exit(0)
+
+    assert json.loads(inproc.run_main(fake_module(monkeypatch, main), b"{}", {})[1]) == [0, 0]
+    assert not module_warnings._global_warnings and not module_warnings._global_deprecations
+
+
 def test_run_main_exit_codes(monkeypatch):
     def exits(code):
         def main():
