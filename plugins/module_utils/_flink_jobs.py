@@ -70,6 +70,8 @@ def ensure_running(client, params, check_mode):
                 result["restored"] = snapshots.restored_from_rest(client.checkpoints(job["jid"]))
             if not check_mode:
                 result.update(confirm_running(client, params, job["jid"], result.get("restored"), deadline))
+            elif params.get("check_plan"):
+                result.update(check_start_plan(client, params))
             return result
         if not params["replace"]:
             raise FlinkError("job %r already runs (%s) but %s; set replace=true to cancel it and start from %s" % (
@@ -175,6 +177,25 @@ def precheck(client, params, jar_id, restore_path, job=None):
                          "savepoint (state=stopped) and restore from that" % (job.get("name"), job["jid"], restore_path),
                          job=job["jid"])
     return warnings
+
+
+def check_start_plan(client, params):
+    """Check mode, ``check_plan``, the job runs: would starting it again from ``jar`` (as a patch does once the job is
+    stopped) build its plan under its name? The jar is staged on the cluster for the check when it is not there yet,
+    and deleted again. ``plan_checked`` is false without a jar to start from (none given, or ``submit=false``)."""
+    if not params.get("jar") or not params.get("submit", True):
+        return dict(plan_checked=False)
+    jar_id, uploaded = resolve_jar(client, params, False)
+    out = dict(plan_checked=True)
+    try:
+        check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
+    finally:
+        if uploaded:
+            try:
+                client.delete("/jars/%s" % jar_id)
+            except FlinkError as exc:
+                out["warnings"] = ["the jar staged for the plan check (%s) could not be deleted: %s" % (jar_id, exc)]
+    return out
 
 
 def check_checkpoint_dir(params):

@@ -115,6 +115,16 @@ options:
         interval.
     type: bool
     default: false
+  check_plan:
+    description:
+      - In check mode, when a job named O(name) already runs, also check what starting it again from O(jar) needs -
+        the jar builds the job's plan under that name with O(entry_class), O(args) and the settings
+        (C(POST /jars/:id/plan), nothing runs). The jar is uploaded for the check when the cluster does not have it,
+        and deleted again. The C(flinkops.fleet.flink_patch) role sets it before the fence of a patch, so that a
+        wrong entry class or arguments fail while the job still runs instead of after it was stopped.
+      - Ignored outside check mode, and without O(jar) or with O(submit=false).
+    type: bool
+    default: false
   submit:
     description:
       - With V(false), never submit; wait (up to O(timeout)) for a job named O(name) that someone else starts, for
@@ -240,9 +250,10 @@ submitted:
 plan_checked:
   description:
     - In check mode, whether the job's plan was built on the cluster from the jar, entry class, arguments and settings
-      (C(POST /jars/:id/plan), nothing runs); possible when the jar is uploaded there already. A wrong entry class or
-      program arguments the job rejects then fail the check.
-  returned: in check mode, when a job would be submitted
+      (C(POST /jars/:id/plan), nothing runs); possible when the jar is uploaded there already (with O(check_plan) and
+      the job running, the jar is uploaded for the check and deleted again). A wrong entry class or program arguments
+      the job rejects then fail the check.
+  returned: in check mode, when a job would be submitted, or with O(check_plan) when the job runs
   type: bool
 checkpoints_retained:
   description:
@@ -315,6 +326,7 @@ def main():
         replace=dict(type="bool", default=False),
         watch_seconds=dict(type="float", default=0.0),
         submit=dict(type="bool", default=True),
+        check_plan=dict(type="bool", default=False),
         checkpoint_dir=dict(type="str"),
         target_directory=dict(type="str"),
         drain=dict(type="bool", default=False),

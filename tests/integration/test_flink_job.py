@@ -278,3 +278,32 @@ def test_claim_mode_hands_the_pin_to_the_restored_job(flink_cluster, test_job_ja
     assert not stop.failed, stop.describe()
     for name in names:
         verify_exactly_once(outputs[name], keys=KEYS)
+
+
+@pytest.mark.timeout(300)
+def test_check_plan_builds_the_plan_of_a_running_job(flink_cluster, test_job_jar, ansible, workdir):
+    """check_plan (the flink_patch role's check before the fence): a job that runs has its plan built from the jar, so
+    a wrong entry class fails while it still runs; the jar staged for the check is deleted again, the job untouched."""
+    cluster = flink_cluster("plan", rest_cache="100 ms", slots=2)
+    output = os.path.join(workdir, "out")
+    job_id = start_job(cluster, test_job_jar, output, "planned", wait_checkpoints=1, checkpoint_interval=200)
+    jars_before = cluster.rest.get("/jars")["files"]
+    spec = dict(job_spec(test_job_jar, output, "planned", checkpoint_interval=200), url=cluster.url)
+    calls = [
+        task("right", "flink_job", dict(spec, check_plan=True), check_mode=True),
+        task("wrong class", "flink_job", dict(spec, check_plan=True, entry_class="no.such.Main"), check_mode=True,
+             ignore_errors=True),
+        task("wrong class, no plan check", "flink_job", dict(spec, entry_class="no.such.Main"), check_mode=True),
+        task("not in check mode", "flink_job", dict(spec, check_plan=True, wait_for="submitted")),
+    ]
+    result = run_tasks(ansible, calls)
+    assert result.data is not None, result.describe()
+    right = assert_ok(result.task("right"))
+    assert right["plan_checked"] is True and not right["changed"] and right["job_id"] == job_id, right
+    assert_failed(result.task("wrong class"), "cannot be built from jar", "no.such.Main")
+    unchecked = assert_ok(result.task("wrong class, no plan check"))
+    assert "plan_checked" not in unchecked and not unchecked["changed"], unchecked
+    assert "plan_checked" not in assert_ok(result.task("not in check mode"))  # a real run proves the job instead
+    assert cluster.rest.get("/jars")["files"] == jars_before, "the jar staged for the checks was left behind"
+    assert cluster.rest.job_status(job_id) == "RUNNING"
+    assert [j["jid"] for j in active_jobs_named(cluster, "planned")] == [job_id]

@@ -64,6 +64,8 @@ CASES = [
     # caught by the restore's own argument checks, run read-only before the fence
     ("job parallelism not a number", dict(jobs=_job_setting(parallelism="four")), "unable to convert to int"),
     ("unknown claim mode", dict(jobs=_job_setting(claim_mode="legacy")), "claim_mode must be one of"),
+    # the plan of the running job, built from its jar before the fence (check_plan)
+    ("wrong entry class", dict(jobs=_job_setting(entry_class="no.such.Main")), "cannot be built from jar"),
     ("job parallelism 0", dict(jobs=_job_setting(parallelism=0)), "parallelism must be >= 1 (got 0)"),
     ("relative new checkpoint dir", dict(flink_patch_new_checkpoint_dir="checkpoints"),
      "checkpoint_dir must be an absolute path or a URI"),
@@ -77,10 +79,13 @@ CASES = [
 @pytest.mark.parametrize("label,changes,message", CASES, ids=[c[0] for c in CASES])
 def test_bad_inventory_fails_before_any_change(ansible, one_cluster, label, changes, message):
     before = snapshot(one_cluster["ec2"], one_cluster["autoscaling"])
+    rest = FlinkRest(one_cluster["flink"].url)
+    jars = rest.get("/jars")["files"]
     run = ansible.run_playbook(PLAYBOOK, inventory=broken(one_cluster["inventory"], **changes), env=one_cluster["env"])
     assert run.rc != 0, label
     assert message in run.stdout + run.stderr, (label, run.describe())
     assert snapshot(one_cluster["ec2"], one_cluster["autoscaling"]) == before, label
+    assert rest.get("/jars")["files"] == jars, (label, "a jar was left on the cluster")
     assert FlinkRest(one_cluster["flink"].url).job_status(one_cluster["job_id"]) == "RUNNING", label
 
 

@@ -263,3 +263,56 @@ def test_a_job_found_running_from_the_restore_point_is_proven_like_a_start(monke
     with pytest.raises(FlinkError):
         jobs.ensure_running(client, params, False)
     assert client.calls == []
+
+
+class StagingClient(ReplaceClient):
+    """Job ``j`` runs; the cluster has no copy of the jar: an upload answers ``staged.jar``; ``delete_error`` makes
+    the delete fail."""
+
+    def __init__(self, plan_error=None, delete_error=None):
+        ReplaceClient.__init__(self, plan_error=plan_error)
+        self.delete_error = delete_error
+
+    def jars(self):
+        return []
+
+    def request(self, method, path, **kwargs):
+        self.calls.append((method, path))
+        return dict(status="success", filename="/tmp/flink-web-upload/staged.jar")
+
+    def delete(self, path):
+        self.calls.append(("DELETE", path))
+        if self.delete_error:
+            raise FlinkError(self.delete_error, method="DELETE", url=self.base_url + path, status=500)
+
+
+@pytest.mark.parametrize("plan_error", [None, "ClassNotFoundException: no.such.Main"])
+def test_check_plan_stages_the_jar_of_a_running_job_and_deletes_it(tmp_path, plan_error):
+    jar = tmp_path / "job.jar"
+    jar.write_bytes(b"PK jar")
+    client = StagingClient(plan_error=plan_error)
+    params = replace_params(None, replace=False, jar=str(jar), check_plan=True)
+    if plan_error:
+        with pytest.raises(FlinkError) as err:
+            jobs.ensure_running(client, params, True)
+        assert "cannot be built from jar staged.jar" in str(err.value) and not err.value.result.get("changed")
+    else:
+        result = jobs.ensure_running(client, params, True)
+        assert result["plan_checked"] is True and not result["changed"] and result["job_id"] == NEW
+    assert client.calls == [("POST", "/jars/upload"), ("POST", "/jars/staged.jar/plan"), ("DELETE", "/jars/staged.jar")]
+
+
+def test_check_plan_without_a_jar_or_outside_check_mode_checks_nothing(tmp_path):
+    client = StagingClient()
+    assert jobs.ensure_running(client, replace_params(None, replace=False, jar=None, check_plan=True), True)["plan_checked"] is False
+    assert jobs.ensure_running(client, replace_params(None, replace=False, submit=False, check_plan=True), True)["plan_checked"] is False
+    assert "plan_checked" not in jobs.ensure_running(client, replace_params(None, replace=False, check_plan=False), True)
+    assert client.calls == []
+
+
+def test_check_plan_warns_when_the_staged_jar_stays(tmp_path):
+    jar = tmp_path / "job.jar"
+    jar.write_bytes(b"PK jar")
+    client = StagingClient(delete_error="busy")
+    result = jobs.ensure_running(client, replace_params(None, replace=False, jar=str(jar), check_plan=True), True)
+    assert result["plan_checked"] is True and "could not be deleted" in result["warnings"][0]
