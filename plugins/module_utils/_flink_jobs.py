@@ -151,13 +151,24 @@ def checkpointed_since(store, base, job_id, after):
 def forget_upload(client, jar_id, exc):
     """After a failure, delete the jar this run uploaded unless a job was started from it, so bad input leaves nothing
     behind; what cannot be deleted is reported (``changed``, ``uploaded``)."""
-    if not exc.result.get("job_id"):
-        try:
-            client.delete("/jars/%s" % jar_id)
-            return
-        except FlinkError:
-            pass
+    if not exc.result.get("job_id") and delete_jar(client, jar_id) is None:
+        return
     exc.result.update(changed=True, jar_id=jar_id, uploaded=True)
+
+
+def delete_jar(client, jar_id):
+    """Delete an uploaded jar; None, or the FlinkError that kept it."""
+    try:
+        client.delete("/jars/%s" % jar_id)
+    except FlinkError as exc:
+        return exc
+    return None
+
+
+def check_plan(client, params, jar_id):
+    """Build the job's plan from the jar on the cluster, as a start would, without running it: fails on a wrong entry
+    class, arguments the program rejects, or a program that names its job other than ``name``."""
+    check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
 
 
 def precheck(client, params, jar_id, restore_path, job=None):
@@ -166,8 +177,8 @@ def precheck(client, params, jar_id, restore_path, job=None):
     the cancel of the job to replace (``job``) would delete the restore point. Returns warnings."""
     check_restore_point(restore_path, params["aws"])
     check_checkpoint_dir(params)
-    if jar_id and params.get("submit", True):  # on the cluster: build the job's plan, as the run would, without running it
-        check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
+    if jar_id and params.get("submit", True):
+        check_plan(client, params, jar_id)
     if not job:
         return []
     retained, warnings = cancel_warnings(client, job)
@@ -188,13 +199,11 @@ def check_start_plan(client, params):
     jar_id, uploaded = resolve_jar(client, params, False)
     out = dict(plan_checked=True)
     try:
-        check_job_name(ops.check_program(client, jar_id, run_body_of(params), params["name"]), params["name"], jar_id)
+        check_plan(client, params, jar_id)
     finally:
-        if uploaded:
-            try:
-                client.delete("/jars/%s" % jar_id)
-            except FlinkError as exc:
-                out["warnings"] = ["the jar staged for the plan check (%s) could not be deleted: %s" % (jar_id, exc)]
+        kept = delete_jar(client, jar_id) if uploaded else None
+        if kept is not None:
+            out["warnings"] = ["the jar staged for the plan check (%s) could not be deleted: %s" % (jar_id, kept)]
     return out
 
 
